@@ -1,0 +1,272 @@
+"""The `qa` command: build and update indexes, ask questions, evaluate, serve the web app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from qa.errors import QAError
+
+DEFAULT_INDEX = "index"
+DEFAULT_CORPUS = "corpus"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors print one line and the hint to use --help, exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _index_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="qa",
+        description="Question answering over news articles, with answers backed by cited spans.",
+        epilog="Start with `qa index build corpus`, then `qa ask \"your question\"`.",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or warnings")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    index = sub.add_parser("index", help="build, update and inspect the index", description="Manage the index.")
+    isub = index.add_subparsers(dest="index_command", metavar="ACTION", parser_class=_Parser)
+
+    b = isub.add_parser(
+        "build",
+        help="build the index from scratch",
+        description="Read every article under CORPUS (folders or files: .txt .md .html .json .jsonl), "
+        "chunk and embed it, and replace the index atomically: readers keep the old index until the new one is complete.",
+    )
+    b.add_argument("corpus", nargs="*", default=[DEFAULT_CORPUS], metavar="CORPUS",
+                   help=f"folders or files of articles (default: {DEFAULT_CORPUS})")
+    _index_arg(b)
+    b.add_argument("--model", metavar="NAME_OR_PATH", default=None,
+                   help="a local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
+    b.add_argument("--max-tokens", type=int, default=None, metavar="N", help="chunk budget in tokens (default: 160)")
+
+    a = isub.add_parser("add", help="add or update articles without a rebuild",
+                        description="Add articles, or update those whose id (path relative to the folder given, "
+                        "or json `id`) is already indexed. Unchanged articles are not embedded again.")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders")
+    _index_arg(a)
+
+    r = isub.add_parser("remove", help="remove articles by id", description="Remove articles by document id.")
+    r.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="document ids (see `qa index stats --documents`)")
+    _index_arg(r)
+
+    s = isub.add_parser("stats", help="show what the index holds", description="Counts, model and settings of the index.")
+    _index_arg(s)
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--documents", action="store_true", help="also list every document with its id")
+
+    ask = sub.add_parser(
+        "ask",
+        help="answer a question with cited spans",
+        description="Answer QUESTION from the index with a short answer and numbered citations. "
+        "Without QUESTION, read questions from standard input, one a line; each is a follow-up of the previous ones.",
+    )
+    ask.add_argument("question", nargs="?", help="the question (omit to read from standard input)")
+    _index_arg(ask)
+    ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default: 5)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--passages", action="store_true", help="print the retrieved passages only, no answer")
+    ask.add_argument("--source", help="only articles from this source")
+    ask.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this date")
+    ask.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
+
+    ev = sub.add_parser("eval", help="measure retrieval and answer quality on a question set",
+                        description="SET_DIR holds corpus.jsonl and questions.jsonl.")
+    ev.add_argument("set_dir", metavar="SET_DIR")
+    ev.add_argument("--index", default=None, metavar="DIR", help="index of the set's corpus (default: built in SET_DIR/.index)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
+
+    sv = sub.add_parser("serve", help="start the web app", description="Serve the chat web app.")
+    _index_arg(sv)
+    sv.add_argument("--corpus", default=DEFAULT_CORPUS, help="corpus to build the index from when it is missing")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    sv.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    return parser
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _print_report(report, verb: str) -> None:
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    parts = [f"{verb} {report.index_dir}: {report.documents} documents, {report.chunks} chunks, {report.tokens} tokens"]
+    if verb != "built":
+        parts.append(
+            f"({report.added} added, {report.updated} updated, {report.unchanged} unchanged, {report.removed} removed)"
+        )
+    parts.append(f"in {report.seconds:.1f}s")
+    print(" ".join(parts))
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa import indexing
+
+    progress = not args.quiet
+    if args.index_command == "build":
+        from qa.chunking import ChunkerSettings
+
+        settings = ChunkerSettings(max_tokens=args.max_tokens) if args.max_tokens else ChunkerSettings()
+        if settings.max_tokens < 16:
+            raise QAError("--max-tokens must be at least 16")
+        report = indexing.build_index(args.corpus, args.index, model=args.model, settings=settings, progress=progress)
+        _print_report(report, "built")
+    elif args.index_command == "add":
+        _print_report(indexing.add_documents(args.paths, args.index, progress=progress), "updated")
+    elif args.index_command == "remove":
+        _print_report(indexing.remove_documents(args.doc_ids, args.index), "updated")
+    elif args.index_command == "stats":
+        from qa.store import Store, current_generation
+
+        store = Store(current_generation(Path(args.index)))
+        m = store.manifest
+        stats = {
+            "index": args.index,
+            "documents": m.documents,
+            "chunks": m.chunks,
+            "tokens": m.tokens,
+            "model": m.model_id,
+            "dimension": m.dimension,
+            "faiss_index": m.faiss_index,
+            "chunker": m.chunker,
+            "built_at": m.built_at,
+            "updated_at": m.updated_at,
+            "size_bytes": store.size_bytes(),
+        }
+        if args.documents:
+            stats["document_list"] = store.documents()
+        if args.json:
+            print(json.dumps(stats, indent=2, ensure_ascii=False))
+        else:
+            print(f"index      {stats['index']}")
+            print(f"documents  {m.documents}")
+            print(f"chunks     {m.chunks} ({m.tokens} tokens, up to {m.chunker['max_tokens']} each)")
+            print(f"model      {m.model_id} ({m.dimension} dimensions)")
+            print(f"vectors    {m.faiss_index}")
+            print(f"size       {stats['size_bytes'] / 1e6:.2f} MB")
+            print(f"built      {m.built_at}, updated {m.updated_at}")
+            for d in stats.get("document_list", []):
+                print(f"  {d['id']}\t{d['published'] or '-'}\t{d['chunks']} chunks\t{d['title']}")
+    else:
+        raise QAError("name an action: qa index build|add|remove|stats (see qa index --help)")
+    return 0
+
+
+def _print_answer(answer, number: int | None = None) -> None:
+    if answer.abstained:
+        print(f"I don't know: the articles don't say. (confidence {answer.confidence:.2f})")
+        if answer.passages:
+            print("Closest passages:")
+            for p in answer.passages[:3]:
+                print(f"  - {p.title} ({p.published or 'undated'}) [{p.start}:{p.end}]")
+        return
+    print(f"{answer.text}  (confidence {answer.confidence:.2f})")
+    for i, c in enumerate(answer.citations, start=1):
+        print(f"[{i}] {c.title} ({c.published or 'undated'}) [{c.start}:{c.end}]")
+        print(f"    “{' '.join(c.quote.split())}”")
+
+
+def _print_passages(passages) -> None:
+    if not passages:
+        print("no passages found")
+    for p in passages:
+        print(f"[{p.rank}] {p.title} ({p.published or 'undated'}) {p.doc_id} [{p.start}:{p.end}] score {p.score:.4f}")
+        print(f"    {' '.join(p.text.split())}")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.index import load_index
+
+    if args.k < 1:
+        raise QAError("-k must be at least 1")
+    filters = {"source": args.source, "published_from": args.since, "published_to": args.until}
+    idx = load_index(args.index)
+    questions = [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
+    history: list = []
+    status = 0
+    for question in questions:
+        if args.question is None and not question:
+            continue
+        try:
+            if args.passages:
+                passages = idx.retrieve(question, k=args.k, **filters)
+                if args.json:
+                    print(json.dumps({"question": question, "passages": [p.to_dict() for p in passages]}, ensure_ascii=False))
+                else:
+                    _print_passages(passages)
+                continue
+            answer = idx.answer(question, history=history, k=args.k, **filters)
+        except QAError as exc:
+            if args.question is not None:
+                raise
+            # One bad line of a batch is reported and the rest still answered.
+            print(f"qa: error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        history.append(answer)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            if args.question is None:
+                print(f"Q: {question}")
+            _print_answer(answer)
+            if args.question is None:
+                print()
+        sys.stdout.flush()
+    return status
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import evaluate_set, format_report
+
+    result = evaluate_set(args.set_dir, index_dir=args.index, limit=args.limit, progress=not args.quiet)
+    print(json.dumps(result, indent=2) if args.json else format_report(result))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.ui import serve
+
+    serve(index_dir=args.index, corpus=args.corpus, host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.ERROR if args.quiet else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr
+    )
+    from qa.models import force_offline
+
+    force_offline()
+    handlers = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+    if args.command not in handlers:
+        parser.print_help()
+        return 2
+    try:
+        return handlers[args.command](args)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,386 @@
+"""Loading articles from files: txt/md (with scraped news headers), html, json and jsonl."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from qa.dates import parse_date, parse_time
+from qa.errors import CorpusError
+from qa.records import Document
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file or record left out of a build, and why."""
+
+    path: str
+    reason: str
+
+
+class LoadReport:
+    """Collects what was skipped while loading, so callers can show it."""
+
+    def __init__(self) -> None:
+        self.skipped: list[SkippedFile] = []
+
+    def skip(self, path: str | Path, reason: str) -> None:
+        self.skipped.append(SkippedFile(str(path), reason))
+        log.warning("skipped %s: %s", path, reason)
+
+
+def content_hash(doc: Document) -> str:
+    """A fingerprint of what the index stores of a document, to skip unchanged ones on `add`."""
+    payload = json.dumps(
+        [doc.title, doc.text, doc.source, doc.published, doc.url, doc.meta], sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode_bytes(raw: bytes) -> tuple[str, str | None]:
+    """Decode file bytes; returns (text, warning). Tries UTF-8, then cp1252, then UTF-8 with replacement."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "not UTF-8; decoded as Windows-1252"
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace"), "not UTF-8; undecodable bytes replaced"
+
+
+def _looks_binary(raw: bytes) -> bool:
+    head = raw[:8192]
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return len(head) > 0 and control / len(head) > 0.05
+
+
+def _clean(text: str) -> str:
+    # Line endings are normalised so offsets are stable across platforms; control characters
+    # other than tab/newline are replaced by spaces to keep offsets unchanged.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)
+
+
+# ---------------------------------------------------------------- news header
+
+_SITE = re.compile(r"^(?:www\.)?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+$", re.I)
+_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z ]{1,30}?)\s*:\s*(?P<value>.+?)\s*$")
+_DATE_KEYS = {"publish date", "published", "date", "publication date", "posted", "updated", "published on"}
+
+
+def parse_news_header(text: str) -> dict[str, Any]:
+    """Read the header scraped news pages start with: site, `Key: value` lines, title, subtitle.
+
+    Returns the fields found (title, subtitle, source, published, meta entries) and `body_start`,
+    the offset where the article body begins. Nothing is removed from the text.
+    """
+    fields: dict[str, Any] = {"meta": {}}
+    lines = []
+    pos = 0
+    for line in text.split("\n"):
+        lines.append((pos, line))
+        pos += len(line) + 1
+    header_lines: list[tuple[int, str]] = []
+    body_start = 0
+    for offset, line in lines:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        # The body starts at the first long line or at a line that reads as prose.
+        if len(stripped) > 160 or (len(stripped) > 60 and stripped[-1] in ".!?”\"" and " " in stripped):
+            body_start = offset
+            break
+        header_lines.append((offset, stripped))
+        if len(header_lines) > 8:
+            return {"meta": {}, "body_start": 0}
+    else:
+        body_start = 0
+    titles: list[str] = []
+    for _, stripped in header_lines:
+        m = _FIELD.match(stripped)
+        if m and len(stripped) < 80:
+            key = m["key"].strip().lower()
+            value = m["value"].strip()
+            if key in _DATE_KEYS and parse_date(value):
+                fields["published"] = parse_date(value)
+                time = parse_time(value)
+                if time:
+                    fields["meta"]["published_time"] = time
+            else:
+                fields["meta"][key.replace(" ", "_")] = value
+            continue
+        if not titles and "source" not in fields and _SITE.match(stripped):
+            fields["source"] = stripped
+            continue
+        if "published" not in fields and parse_date(stripped) and len(stripped) < 40:
+            fields["published"] = parse_date(stripped)
+            continue
+        titles.append(stripped.lstrip("#").strip())
+    if titles:
+        fields["title"] = titles[0]
+    if len(titles) > 1:
+        fields["meta"]["subtitle"] = " ".join(titles[1:])
+    fields["body_start"] = body_start
+    return fields
+
+
+# ---------------------------------------------------------------- html
+
+
+class _HTMLText(HTMLParser):
+    """Collects visible text with paragraph breaks at block elements, plus title and dates."""
+
+    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+             "article", "header", "footer", "tr", "table", "blockquote", "pre", "figcaption", "hr"}
+    SKIP = {"script", "style", "noscript", "template", "svg", "head", "nav", "iframe", "object"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self.h1 = ""
+        self.meta: dict[str, str] = {}
+        self._skip = 0
+        self._in_title = False
+        self._in_h1 = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta":
+            key = (a.get("property") or a.get("name") or a.get("itemprop") or "").lower()
+            if key and a.get("content"):
+                self.meta[key] = a["content"]
+        elif tag == "time" and a.get("datetime"):
+            self.meta.setdefault("time", a["datetime"])
+        if tag == "title":
+            self._in_title = True
+        if tag in self.SKIP and tag != "head":
+            self._skip += 1
+        if tag == "h1":
+            self._in_h1 = True
+        if tag in self.BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag in self.SKIP and tag != "head" and self._skip:
+            self._skip -= 1
+        if tag == "h1":
+            self._in_h1 = False
+        if tag in self.BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+            return
+        if self._skip:
+            return
+        if self._in_h1:
+            self.h1 += data
+        self.parts.append(data)
+
+    def text(self) -> str:
+        raw = "".join(self.parts)
+        raw = re.sub(r"[ \t\r\f\v]+", " ", raw)
+        raw = re.sub(r" *\n[\n ]*", "\n", raw)
+        # Block boundaries become paragraph breaks; single spaces stay inside paragraphs.
+        paragraphs = [p.strip() for p in raw.split("\n")]
+        return "\n\n".join(p for p in paragraphs if p)
+
+
+def parse_html(raw: str, doc_id: str) -> Document | None:
+    """A Document from an HTML page: visible text, title, source and date from the markup."""
+    parser = _HTMLText()
+    parser.feed(raw)
+    parser.close()
+    text = parser.text()
+    if not text.strip():
+        return None
+    meta = parser.meta
+    title = (meta.get("og:title") or parser.h1 or parser.title).strip()
+    published = parse_date(
+        meta.get("article:published_time") or meta.get("date") or meta.get("datepublished") or meta.get("time")
+    )
+    source = meta.get("og:site_name")
+    url = meta.get("og:url")
+    if not title:
+        title = _first_line(text)
+    return Document(id=doc_id, title=" ".join(title.split()), text=text, source=source, published=published, url=url)
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    line = text.strip().split("\n", 1)[0].strip()
+    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + "…"
+
+
+# ---------------------------------------------------------------- plain text
+
+
+def parse_text(text: str, doc_id: str) -> Document | None:
+    """A Document from a txt/md article, reading the news header into metadata."""
+    if not text.strip():
+        return None
+    header = parse_news_header(text)
+    title = header.get("title") or Path(doc_id).stem.replace("_", " ")
+    return Document(
+        id=doc_id,
+        title=title,
+        text=text,
+        source=header.get("source"),
+        published=header.get("published"),
+        meta={**header["meta"], "body_start": header["body_start"]},
+    )
+
+
+# ---------------------------------------------------------------- json records
+
+_ID_KEYS = ("id", "doc_id", "_id", "uuid")
+_DATE_FIELDS = ("published", "date", "published_at", "publish_date", "pubdate", "datetime")
+_KNOWN = set(_ID_KEYS) | set(_DATE_FIELDS) | {"title", "text", "body", "content", "source", "url", "link", "site"}
+
+
+def document_from_record(record: Any, fallback_id: str) -> Document:
+    """A Document from a json record; raises ValueError naming what is wrong."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected an object, got {type(record).__name__}")
+    text = next((record[k] for k in ("text", "body", "content") if isinstance(record.get(k), str)), None)
+    if text is None:
+        raise ValueError("no 'text' field")
+    text = _clean(text)
+    if not text.strip():
+        raise ValueError("empty 'text'")
+    doc_id = next((str(record[k]) for k in _ID_KEYS if record.get(k) not in (None, "")), fallback_id)
+    raw_date = next((record[k] for k in _DATE_FIELDS if record.get(k)), None)
+    published = parse_date(str(raw_date)) if raw_date is not None else None
+    title = record.get("title")
+    title = " ".join(str(title).split()) if title else _first_line(text)
+    meta = {k: v for k, v in record.items() if k not in _KNOWN and isinstance(v, (str, int, float, bool))}
+    source = record.get("source") or record.get("site")
+    url = record.get("url") or record.get("link")
+    return Document(
+        id=doc_id,
+        title=title,
+        text=text,
+        source=str(source) if source else None,
+        published=published,
+        url=str(url) if url else None,
+        meta=meta,
+    )
+
+
+def _records_jsonl(text: str, path: Path, doc_id: str, report: LoadReport) -> Iterator[Document]:
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            yield document_from_record(record, f"{doc_id}#{lineno}")
+        except (json.JSONDecodeError, ValueError) as exc:
+            report.skip(f"{path}:{lineno}", str(exc).split("\n")[0])
+
+
+def _records_json(text: str, path: Path, doc_id: str, report: LoadReport) -> Iterator[Document]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        report.skip(path, f"invalid JSON at line {exc.lineno}: {exc.msg}")
+        return
+    if isinstance(data, dict):
+        for key in ("documents", "articles", "records", "data", "items"):
+            if isinstance(data.get(key), list):
+                data = data[key]
+                break
+    records = data if isinstance(data, list) else [data]
+    for i, record in enumerate(records):
+        try:
+            yield document_from_record(record, doc_id if len(records) == 1 else f"{doc_id}#{i}")
+        except ValueError as exc:
+            report.skip(f"{path}[{i}]", str(exc))
+
+
+# ---------------------------------------------------------------- files and folders
+
+
+def load_file(path: Path, doc_id: str, report: LoadReport) -> Iterator[Document]:
+    """The documents one file holds; problems are recorded in `report`, never raised."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            report.skip(path, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+            return
+        raw = path.read_bytes()
+    except OSError as exc:
+        report.skip(path, f"cannot read: {exc.strerror or exc}")
+        return
+    if not raw.strip():
+        report.skip(path, "empty file")
+        return
+    if _looks_binary(raw):
+        report.skip(path, "binary file, not text")
+        return
+    text, warning = decode_bytes(raw)
+    if warning:
+        log.warning("%s: %s", path, warning)
+    text = _clean(text)
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        yield from _records_jsonl(text, path, doc_id, report)
+    elif suffix == ".json":
+        yield from _records_json(text, path, doc_id, report)
+    else:
+        doc = parse_html(text, doc_id) if suffix in (".html", ".htm") else parse_text(text, doc_id)
+        if doc is None:
+            report.skip(path, "no text")
+        else:
+            yield doc
+
+
+def iter_corpus_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str]]:
+    """(file, document id) for every article file under `paths`; ids are paths relative to each root."""
+    for given in paths:
+        root = Path(given)
+        if not root.exists():
+            raise CorpusError(f"corpus path not found: {root}")
+        if root.is_file():
+            yield root, root.name
+            continue
+        for path in sorted(root.rglob("*")):
+            rel = path.relative_to(root)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if path.is_file() and path.suffix.lower() in SUFFIXES:
+                yield path, rel.as_posix()
+
+
+def load_corpus(paths: Iterable[str | Path], report: LoadReport | None = None) -> list[Document]:
+    """All documents under `paths`; a later document with the same id replaces an earlier one."""
+    report = report or LoadReport()
+    docs: dict[str, Document] = {}
+    for path, doc_id in iter_corpus_files(paths):
+        for doc in load_file(path, doc_id, report):
+            if doc.id in docs:
+                log.warning("duplicate document id %r in %s: the later one is kept", doc.id, path)
+            docs[doc.id] = doc
+    return list(docs.values())

@@ -1,0 +1,106 @@
+"""Sentence-transformers embeddings: normalised float32 vectors, length-sorted batches, offline."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from qa.errors import ModelError
+from qa.models import ModelRef, force_offline, resolve_model
+
+BATCH_SIZE = 64
+# One loaded model per folder and process: loading costs seconds, and every Embedder may share it.
+_LOADED: dict[str, object] = {}
+_LOAD_LOCK = threading.Lock()
+# Torch already uses every core for one batch; concurrent calls would only contend.
+_ENCODE_LOCK = threading.Lock()
+
+
+class Embedder:
+    """Loads a sentence-transformers model once and embeds texts with it."""
+
+    def __init__(self, model: ModelRef | str | None = None) -> None:
+        self.ref = model if isinstance(model, ModelRef) else resolve_model(model)
+        self._model = None
+
+    @property
+    def model(self):
+        """The loaded SentenceTransformer (loaded on first use)."""
+        if self._model is None:
+            with _LOAD_LOCK:
+                key = str(self.ref.path)
+                if key not in _LOADED:
+                    _LOADED[key] = self._load()
+                self._model = _LOADED[key]
+        return self._model
+
+    def _load(self):
+        force_offline()
+        try:
+            import torch
+            import transformers
+            from sentence_transformers import SentenceTransformer
+
+            # The weight-loading bar is noise next to our own progress bars.
+            transformers.utils.logging.disable_progress_bar()
+            transformers.utils.logging.set_verbosity_error()
+
+            torch.set_num_threads(max(1, torch.get_num_threads()))
+            return SentenceTransformer(str(self.ref.path), device="cpu", local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - any load failure is reported the same way
+            raise ModelError(f"cannot load embedding model from {self.ref.path}: {exc}") from exc
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors this model produces."""
+        model = self.model
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get_dim())
+
+    @property
+    def max_seq_length(self) -> int:
+        """Word pieces the model reads before truncating."""
+        return int(self.model.max_seq_length)
+
+    def fits_window(self, text: str) -> bool:
+        """True when the model reads all of `text` without truncating it."""
+        tokenizer = self.model.tokenizer
+        return len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"]) <= self.max_seq_length
+
+    def encode(self, texts: Sequence[str], progress: bool = False, desc: str = "embedding") -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in input order."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype="float32")
+        model = self.model
+        # Sorting by length keeps padding, and so wasted compute, small in each batch.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dimension), dtype="float32")
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), desc=desc, unit="chunk", dynamic_ncols=True)
+        try:
+            for i in range(0, len(texts), BATCH_SIZE):
+                idx = order[i : i + BATCH_SIZE]
+                with _ENCODE_LOCK:
+                    vecs = model.encode(
+                        [texts[j] for j in idx],
+                        batch_size=BATCH_SIZE,
+                        convert_to_numpy=True,
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
+                    )
+                out[idx] = vecs
+                if bar is not None:
+                    bar.update(len(idx))
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One normalised vector for a question, shaped (1, dim)."""
+        return self.encode([text])

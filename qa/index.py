@@ -1,0 +1,165 @@
+"""`Index`: a loaded index on disk, the entry point for retrieval and answers."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.embedding import Embedder
+from qa.errors import IndexMismatchError, InputError
+from qa.models import recorded_model, resolve_model
+from qa.records import Answer, Document, Passage
+from qa.retrieval import Filters, hybrid_search
+from qa.store import CURRENT, Manifest, Store, current_generation
+
+MAX_QUESTION_CHARS = 2000
+_QUERY_CACHE = 256
+
+
+def clean_question(question: Any) -> str:
+    """A question fit to search with, or InputError saying why not."""
+    if not isinstance(question, str):
+        raise InputError("the question must be text")
+    # Control characters carry nothing a search can use.
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question)
+    text = " ".join(text.split())
+    if not text:
+        raise InputError("the question is empty; type a question about the articles")
+    if len(text) > MAX_QUESTION_CHARS:
+        # Long pastes are cut at a word boundary rather than refused.
+        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+    return text
+
+
+class Index:
+    """An index folder opened for reading; sees updates committed by other processes."""
+
+    def __init__(self, index_dir: str | Path = "index", model: str | None = None) -> None:
+        self.path = Path(index_dir)
+        self._lock = threading.RLock()
+        self._store: Store | None = None
+        self._generation: str | None = None
+        self._pointer_mtime: float | None = None
+        self._refresh(force=True)
+        manifest = self.manifest
+        ref = recorded_model(manifest.model_id, manifest.model_path)
+        if model is not None and resolve_model(model).id != manifest.model_id:
+            raise IndexMismatchError(
+                f"the index at {self.path} was built with {manifest.model_id}, not {model}; "
+                f"rebuild it with `qa index build --model {model}` or leave the model out"
+            )
+        self.embedder = Embedder(ref)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # -- generations
+
+    def _refresh(self, force: bool = False) -> None:
+        """Switch to the newest generation if another process committed one."""
+        try:
+            mtime = (self.path / CURRENT).stat().st_mtime_ns
+        except FileNotFoundError:
+            mtime = None
+        if not force and mtime == self._pointer_mtime:
+            return
+        with self._lock:
+            gen = current_generation(self.path)
+            if gen.name != self._generation:
+                store = Store(gen)
+                old, self._store = self._store, store
+                self._generation = gen.name
+                if old is not None:
+                    old.close()
+            self._pointer_mtime = mtime
+
+    @property
+    def store(self) -> Store:
+        """The store of the live generation."""
+        self._refresh()
+        assert self._store is not None
+        return self._store
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.store.manifest
+
+    # -- reading
+
+    def embed_question(self, text: str) -> np.ndarray:
+        """The question's vector, cached for repeated questions."""
+        with self._lock:
+            vec = self._vectors.get(text)
+            if vec is not None:
+                self._vectors.move_to_end(text)
+                return vec
+        vec = self.embedder.encode_query(text)[0]
+        with self._lock:
+            self._vectors[text] = vec
+            if len(self._vectors) > _QUERY_CACHE:
+                self._vectors.popitem(last=False)
+        return vec
+
+    def retrieve(
+        self,
+        question: str,
+        k: int = 5,
+        source: str | None = None,
+        published_from: str | None = None,
+        published_to: str | None = None,
+    ) -> list[Passage]:
+        """The `k` passages that best match the question, fused from dense and lexical search."""
+        question = clean_question(question)
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise InputError(f"k must be a positive whole number, not {k!r}")
+        k = min(k, 100)
+        filters = Filters(source or None, published_from or None, published_to or None)
+        return hybrid_search(self.store, question, self.embed_question(question), k, filters)
+
+    def answer(self, question: str, history: list | None = None, k: int = 5, **filters: Any) -> Answer:
+        """A short answer with cited spans, or an abstention; `history` holds earlier turns."""
+        from qa.answering import answer_question
+
+        return answer_question(self, question, history=history, k=k, **filters)
+
+    def document(self, doc_id: str) -> Document:
+        """The stored document with this id."""
+        doc = self.store.document(doc_id)
+        if doc is None:
+            raise InputError(f"no document {doc_id!r} in the index")
+        return doc
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Metadata and chunk counts of every indexed document."""
+        return self.store.documents()
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, model and settings of the index."""
+        m = self.manifest
+        return {
+            "index": str(self.path),
+            "generation": self._generation,
+            "documents": m.documents,
+            "chunks": m.chunks,
+            "tokens": m.tokens,
+            "model": m.model_id,
+            "dimension": m.dimension,
+            "chunker": m.chunker,
+            "faiss_index": m.faiss_index,
+            "format_version": m.format_version,
+            "built_at": m.built_at,
+            "updated_at": m.updated_at,
+            "size_bytes": self.store.size_bytes(),
+            "sources": self.store.sources(),
+        }
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def load_index(index_dir: str | Path = "index", model: str | None = None) -> Index:
+    """Open the index in `index_dir`; `model`, if given, must be the one it was built with."""
+    return Index(index_dir, model=model)

@@ -1,0 +1,242 @@
+"""Building an index from a corpus, and adding or removing documents without a rebuild."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.chunking import ChunkerSettings, chunk_document
+from qa.documents import LoadReport, SkippedFile, content_hash, load_corpus
+from qa.embedding import Embedder
+from qa.errors import CorpusError, IndexMismatchError, InputError
+from qa.models import recorded_model, resolve_model
+from qa.records import Document
+from qa.store import (
+    FORMAT_VERSION,
+    Manifest,
+    Store,
+    copy_store,
+    create_store,
+    current_generation,
+    is_index_dir,
+    new_workdir,
+    now_iso,
+    publish,
+    write_lock,
+)
+from qa.text import lexical_terms
+
+log = logging.getLogger(__name__)
+TITLE_TOKENS = 24
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build or update did."""
+
+    index_dir: str
+    documents: int
+    chunks: int
+    tokens: int
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    embedded_chunks: int = 0
+    seconds: float = 0.0
+    skipped: tuple[SkippedFile, ...] = field(default_factory=tuple)
+
+
+def embedding_input(title: str, chunk_text: str) -> str:
+    """The text embedded for a chunk: its article's title gives the chunk its topic."""
+    title = " ".join(title.split()[:TITLE_TOKENS])
+    return f"{title}\n{chunk_text}" if title and title not in chunk_text else chunk_text
+
+
+def plan_chunks(docs: Sequence[Document], settings: ChunkerSettings, embedder: Embedder):
+    """Chunk spans and lexical terms of each document, plus the flat list of texts to embed,
+    each within the embedding model's window."""
+    plans, texts = [], []
+    for doc in docs:
+        spans = []
+        fits = lambda chunk_text, title=doc.title: embedder.fits_window(embedding_input(title, chunk_text))  # noqa: E731
+        for span in chunk_document(doc, settings, fits):
+            chunk_text = doc.text[span.start : span.end]
+            # The title's words count for lexical search too, as they do for the dense side.
+            terms = " ".join(lexical_terms(doc.title + "\n" + chunk_text))
+            spans.append((span.start, span.end, span.n_tokens, terms))
+            texts.append(embedding_input(doc.title, chunk_text))
+        plans.append((doc, spans))
+    return plans, texts
+
+
+def _write(store: Store, plans, vectors, hashes: dict[str, str]) -> None:
+    row = 0
+    conn = store.connection()
+    conn.execute("BEGIN")
+    for doc, spans in plans:
+        store.upsert(doc, hashes[doc.id], spans, vectors[row : row + len(spans)])
+        row += len(spans)
+    conn.execute("COMMIT")
+
+
+def _check_target(index_dir: Path) -> None:
+    if not is_index_dir(index_dir):
+        raise InputError(
+            f"{index_dir} exists and is not an index folder; choose an empty or new folder for --index"
+        )
+
+
+def build_index(
+    corpus: str | Path | Iterable[str | Path],
+    index_dir: str | Path = "index",
+    model: str | None = None,
+    settings: ChunkerSettings = ChunkerSettings(),
+    progress: bool = False,
+) -> BuildReport:
+    """Build a fresh index of `corpus` (folders or files) in `index_dir`, replacing any index there atomically."""
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    paths = [corpus] if isinstance(corpus, (str, Path)) else list(corpus)
+    if not paths:
+        raise CorpusError("no corpus given; name a folder or files of articles")
+    _check_target(index_dir)
+    report = LoadReport()
+    docs = load_corpus(paths, report)
+    if not docs:
+        raise CorpusError(
+            f"no readable articles in {', '.join(map(str, paths))} "
+            f"(looked for .txt .md .html .json .jsonl; {len(report.skipped)} skipped)"
+        )
+    embedder = Embedder(resolve_model(model))
+    plans, texts = plan_chunks(docs, settings, embedder)
+    vectors = embedder.encode(texts, progress=progress, desc="embedding chunks")
+    with write_lock(index_dir):
+        work = new_workdir(index_dir)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model_id=embedder.ref.id,
+            model_path=str(embedder.ref.path),
+            dimension=embedder.dimension,
+            normalized=True,
+            chunker=settings.__dict__.copy(),
+            documents=0,
+            chunks=0,
+            tokens=0,
+            built_at=now_iso(),
+            updated_at=now_iso(),
+        )
+        store = create_store(work, manifest)
+        _write(store, plans, vectors, {d.id: content_hash(d) for d in docs})
+        manifest = store.finish()
+        publish(index_dir, work)
+    return BuildReport(
+        index_dir=str(index_dir),
+        documents=manifest.documents,
+        chunks=manifest.chunks,
+        tokens=manifest.tokens,
+        added=len(docs),
+        embedded_chunks=len(texts),
+        seconds=time.perf_counter() - t0,
+        skipped=tuple(report.skipped),
+    )
+
+
+def _open_for_update(index_dir: Path, model: str | None) -> tuple[Path, Manifest]:
+    gen = current_generation(index_dir)
+    manifest = Manifest.read(gen / "manifest.json")
+    if model is not None and resolve_model(model).id != manifest.model_id:
+        raise IndexMismatchError(
+            f"the index at {index_dir} was built with {manifest.model_id}, not {model}; "
+            "use that model, or rebuild with `qa index build --model ...`"
+        )
+    return gen, manifest
+
+
+def add_documents(
+    paths: Iterable[str | Path] | Sequence[Document],
+    index_dir: str | Path = "index",
+    progress: bool = False,
+    embedder: Embedder | None = None,
+) -> BuildReport:
+    """Add or update documents (files, folders or Document records) by id; unchanged ones are not re-embedded."""
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    items = list(paths)
+    report = LoadReport()
+    if items and all(isinstance(i, Document) for i in items):
+        docs = list({d.id: d for d in items}.values())
+    else:
+        docs = load_corpus(items, report)
+    if not docs:
+        raise CorpusError(f"no readable articles in {', '.join(map(str, items)) or 'the given paths'}")
+    with write_lock(index_dir, wait=30):
+        gen, manifest = _open_for_update(index_dir, None)
+        embedder = embedder or Embedder(recorded_model(manifest.model_id, manifest.model_path))
+        if embedder.ref.id != manifest.model_id:
+            raise IndexMismatchError(
+                f"the index at {index_dir} was built with {manifest.model_id}, this model is {embedder.ref.id}"
+            )
+        settings = ChunkerSettings(**manifest.chunker)
+        work = new_workdir(index_dir)
+        store = copy_store(gen, work)
+        known = store.document_hashes()
+        hashes = {d.id: content_hash(d) for d in docs}
+        changed = [d for d in docs if known.get(d.id) != hashes[d.id]]
+        plans, texts = plan_chunks(changed, settings, embedder)
+        vectors = embedder.encode(texts, progress=progress, desc="embedding new chunks")
+        _write(store, plans, vectors, hashes)
+        manifest = store.finish()
+        publish(index_dir, work)
+    updated = sum(1 for d in changed if d.id in known)
+    return BuildReport(
+        index_dir=str(index_dir),
+        documents=manifest.documents,
+        chunks=manifest.chunks,
+        tokens=manifest.tokens,
+        added=len(changed) - updated,
+        updated=updated,
+        unchanged=len(docs) - len(changed),
+        embedded_chunks=len(texts),
+        seconds=time.perf_counter() - t0,
+        skipped=tuple(report.skipped),
+    )
+
+
+def remove_documents(doc_ids: Iterable[str], index_dir: str | Path = "index") -> BuildReport:
+    """Remove documents by id; raises InputError naming ids the index does not hold."""
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    ids = list(dict.fromkeys(doc_ids))
+    if not ids:
+        raise InputError("no document id given")
+    with write_lock(index_dir, wait=30):
+        gen, _ = _open_for_update(index_dir, None)
+        work = new_workdir(index_dir)
+        store = copy_store(gen, work)
+        known = store.document_hashes()
+        missing = [i for i in ids if i not in known]
+        if missing:
+            store.close()
+            shutil.rmtree(work, ignore_errors=True)
+            raise InputError(
+                f"not in the index: {', '.join(missing)} (see `qa index stats --documents` for the ids)"
+            )
+        conn = store.connection()
+        conn.execute("BEGIN")
+        removed = store.delete(ids)
+        conn.execute("COMMIT")
+        manifest = store.finish()
+        publish(index_dir, work)
+    return BuildReport(
+        index_dir=str(index_dir),
+        documents=manifest.documents,
+        chunks=manifest.chunks,
+        tokens=manifest.tokens,
+        removed=removed,
+        seconds=time.perf_counter() - t0,
+    )

@@ -1,0 +1,102 @@
+"""Records that cross module boundaries. Every offset points into `Document.text`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article as stored in the index."""
+
+    id: str
+    title: str
+    text: str
+    source: str | None = None
+    published: str | None = None  # ISO 8601 date (YYYY-MM-DD)
+    url: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one document; `text == document.text[start:end]`."""
+
+    id: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    n_tokens: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its document's metadata and its fused retrieval score."""
+
+    chunk_id: int
+    doc_id: str
+    title: str
+    source: str | None
+    published: str | None
+    start: int
+    end: int
+    text: str
+    score: float
+    rank: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact quote from a document: `document.text[start:end] == quote`."""
+
+    doc_id: str
+    title: str
+    published: str | None
+    start: int
+    end: int
+    quote: str
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A short answer (or an abstention) with the citations that support it."""
+
+    question: str
+    text: str | None
+    abstained: bool
+    confidence: float
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    resolved_question: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object `qa ask --json` prints."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [
+                {
+                    "doc_id": p.doc_id,
+                    "title": p.title,
+                    "start": p.start,
+                    "end": p.end,
+                    "score": round(p.score, 6),
+                    "text": p.text,
+                }
+                for p in self.passages
+            ],
+        }

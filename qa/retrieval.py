@@ -1,0 +1,122 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) rankings fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.records import Passage
+from qa.store import Store
+from qa.text import lexical_terms
+
+RRF_K = 60
+CANDIDATES = 50
+
+# Words that carry no topic: question words and the commonest function words.
+STOPWORDS = frozenset(
+    """
+    a an the and or but if of to in on at by for with from as into about over after before between
+    is are was were be been being am do does did done have has had having will would shall should can could
+    may might must this that these those it its it's he she they them his her their him we us our you your i me my
+    who whom whose what which when where why how whats who's
+    there here than then so such not no nor too very just also only
+    say said tell told please according
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on which documents a search may return."""
+
+    source: str | None = None
+    published_from: str | None = None
+    published_to: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.source or self.published_from or self.published_to)
+
+
+def query_terms(question: str) -> list[str]:
+    """The distinct content terms of a question, in order."""
+    terms = [t for t in lexical_terms(question) if t not in STOPWORDS]
+    return list(dict.fromkeys(terms))
+
+
+def fts_query(terms: list[str]) -> str | None:
+    """An FTS5 MATCH expression that matches chunks holding any of `terms`."""
+    if not terms:
+        return None
+    return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+
+
+def dense_search(store: Store, vector: np.ndarray, limit: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    """(chunk id, cosine similarity) of the nearest chunks, optionally only among `allowed` ids."""
+    import faiss
+
+    total = store.vectors.ntotal
+    if total == 0 or (allowed is not None and len(allowed) == 0):
+        return []
+    limit = min(limit, total)
+    params = None
+    if allowed is not None:
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+    scores, ids = store.vectors.search(vector.reshape(1, -1).astype("float32"), limit, params=params)
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def fuse(rankings: list[list[int]], weights: list[float] | None = None, k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion of several ranked id lists."""
+    weights = weights or [1.0] * len(rankings)
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank + 1)
+    return fused
+
+
+def hybrid_search(
+    store: Store,
+    question: str,
+    vector: np.ndarray,
+    k: int,
+    filters: Filters = Filters(),
+    candidates: int = CANDIDATES,
+) -> list[Passage]:
+    """The top `k` passages for a question by fused dense and lexical rank."""
+    depth = max(candidates, 4 * k)
+    allowed = store.chunk_ids_where(filters.source, filters.published_from, filters.published_to) if filters.active else None
+    dense = dense_search(store, vector, depth, allowed)
+    match = fts_query(query_terms(question))
+    lexical = (
+        store.lexical_search(match, depth, filters.source, filters.published_from, filters.published_to)
+        if match
+        else []
+    )
+    fused = fuse([[i for i, _ in dense], [i for i, _ in lexical]])
+    # Ties in fused rank go to the closer meaning.
+    similarity = dict(dense)
+    top = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, -1.0)))[:k]
+    rows = store.chunks(top)
+    passages = []
+    for rank, chunk_id in enumerate(top, start=1):
+        if chunk_id not in rows:  # removed between search and fetch
+            continue
+        chunk, doc = rows[chunk_id]
+        passages.append(
+            Passage(
+                chunk_id=chunk.id,
+                doc_id=chunk.doc_id,
+                title=doc["title"],
+                source=doc["source"],
+                published=doc["published"],
+                start=chunk.start,
+                end=chunk.end,
+                text=chunk.text,
+                score=fused[chunk_id],
+                rank=rank,
+            )
+        )
+    return passages

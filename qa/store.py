@@ -1,0 +1,456 @@
+"""The index on disk: generations of (FAISS vectors, SQLite store, manifest) swapped in atomically.
+
+Layout of an index folder::
+
+    CURRENT            name of the live generation, replaced atomically
+    gen-000007/        manifest.json, vectors.faiss, store.sqlite
+    .lock              held by the one process writing
+
+A write builds a complete new generation in a temporary folder, renames it into place, then
+points CURRENT at it, so readers never see a half-written index and a crash leaves the previous
+generation live.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from qa.records import Chunk, Document
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+DATABASE = "store.sqlite"
+CURRENT = "CURRENT"
+LOCK = ".lock"
+KEEP_GENERATIONS = 2
+
+SCHEMA = """
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT,
+    published TEXT,
+    url TEXT,
+    text TEXT NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}',
+    hash TEXT NOT NULL
+);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    n_tokens INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    terms TEXT NOT NULL
+);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE INDEX documents_source ON documents(source);
+CREATE INDEX documents_published ON documents(published);
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+    terms, content='chunks', content_rowid='id', tokenize="porter unicode61 tokenchars '_'"
+);
+CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, terms) VALUES (new.id, new.terms);
+END;
+CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, terms) VALUES ('delete', old.id, old.terms);
+END;
+"""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built with and what it holds."""
+
+    format_version: int
+    model_id: str
+    model_path: str
+    dimension: int
+    normalized: bool
+    chunker: dict[str, Any]
+    documents: int
+    chunks: int
+    tokens: int
+    built_at: str
+    updated_at: str
+    faiss_index: str = "IDMap2,Flat"
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, sort_keys=True)
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise IndexCorruptError(f"{path} is missing; rebuild the index with `qa index build`") from exc
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild the index with `qa index build`") from exc
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"the index at {path.parent.parent} has format version {version}, this version of qa reads "
+                f"{FORMAT_VERSION}; rebuild it with `qa index build`"
+            )
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        try:
+            return cls(**known)
+        except TypeError as exc:
+            raise IndexCorruptError(f"{path} lacks fields ({exc}); rebuild the index with `qa index build`") from exc
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+# ---------------------------------------------------------------- generations
+
+
+def current_generation(index_dir: Path) -> Path:
+    """The live generation folder of an index, or IndexNotFoundError."""
+    pointer = index_dir / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        if not index_dir.exists():
+            raise IndexNotFoundError(
+                f"no index at {index_dir}; build one with `qa index build CORPUS --index {index_dir}`"
+            ) from None
+        raise IndexNotFoundError(
+            f"{index_dir} holds no index; build one with `qa index build CORPUS --index {index_dir}`"
+        ) from None
+    gen = index_dir / name
+    if not name.startswith("gen-") or not gen.is_dir():
+        raise IndexCorruptError(f"{pointer} points at {name!r}, which is missing; rebuild with `qa index build`")
+    return gen
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def write_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the index's writer lock; IndexBusyError if another writer has it after `wait` seconds."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(
+                        f"another process is writing to the index at {index_dir}; try again when it is done"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
+def new_workdir(index_dir: Path) -> Path:
+    """A fresh temporary folder inside the index folder, after clearing ones left by crashed writers."""
+    for stale in index_dir.glob("tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    work = index_dir / f"tmp-{os.getpid()}-{time.monotonic_ns()}"
+    work.mkdir()
+    return work
+
+
+def publish(index_dir: Path, work: Path) -> Path:
+    """Make the finished `work` folder the live generation; older generations are pruned."""
+    gens = sorted(p.name for p in index_dir.glob("gen-*"))
+    number = int(gens[-1].split("-")[1]) + 1 if gens else 1
+    gen = index_dir / f"gen-{number:06d}"
+    for f in work.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    os.rename(work, gen)
+    _fsync_dir(index_dir)
+    _write_atomic(index_dir / CURRENT, gen.name + "\n")
+    _fsync_dir(index_dir)
+    # Readers that opened an older generation keep their open files; the newest old one
+    # stays for readers that read CURRENT just before the switch.
+    for old in sorted(p for p in index_dir.glob("gen-*") if p != gen)[:-(KEEP_GENERATIONS - 1) or None]:
+        shutil.rmtree(old, ignore_errors=True)
+    return gen
+
+
+def is_index_dir(path: Path) -> bool:
+    """True for a folder that holds an index (or is empty and can become one)."""
+    if not path.exists():
+        return True
+    if not path.is_dir():
+        return False
+    entries = [p.name for p in path.iterdir()]
+    return not entries or CURRENT in entries or all(e.startswith(("gen-", "tmp-", ".")) for e in entries)
+
+
+# ---------------------------------------------------------------- the store of one generation
+
+
+class Store:
+    """SQLite documents and chunks plus the FAISS vectors of one generation folder."""
+
+    def __init__(self, folder: Path, *, writable: bool = False) -> None:
+        self.folder = folder
+        self.writable = writable
+        self.manifest = Manifest.read(folder / MANIFEST)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._conn_lock = threading.Lock()
+        self.vectors = self._read_vectors()
+        self._check_counts()
+
+    # -- files
+
+    def _read_vectors(self):
+        import faiss
+
+        path = self.folder / VECTORS
+        if not path.is_file():
+            raise IndexCorruptError(f"{path} is missing; rebuild the index with `qa index build`")
+        try:
+            index = faiss.read_index(str(path))
+        except Exception as exc:  # noqa: BLE001 - FAISS raises RuntimeError with C++ text
+            raise IndexCorruptError(f"{path} is damaged ({str(exc).splitlines()[0][:120]}); rebuild the index") from exc
+        if index.d != self.manifest.dimension:
+            raise IndexCorruptError(
+                f"{path} holds {index.d}-dimensional vectors but the manifest says {self.manifest.dimension}"
+            )
+        return index
+
+    def _check_counts(self) -> None:
+        try:
+            docs, chunks = self.connection().execute(
+                "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"{self.folder / DATABASE} is damaged ({exc}); rebuild the index") from exc
+        m = self.manifest
+        if (docs, chunks) != (m.documents, m.chunks) or self.vectors.ntotal != chunks:
+            raise IndexCorruptError(
+                f"index at {self.folder} is inconsistent: manifest says {m.documents} documents / {m.chunks} chunks, "
+                f"the database holds {docs} / {chunks} and the vector file {self.vectors.ntotal}; rebuild the index"
+            )
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection to the database."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            path = self.folder / DATABASE
+            if not path.is_file():
+                raise IndexCorruptError(f"{path} is missing; rebuild the index with `qa index build`")
+            if self.writable:
+                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA foreign_keys = ON")
+            else:
+                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            conn.execute("PRAGMA query_only = %d" % (0 if self.writable else 1))
+            self._local.conn = conn
+            with self._conn_lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._conn_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- reads
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self.connection().execute(
+            "SELECT id, title, source, published, url, text, meta FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        return _document(row) if row else None
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every document's metadata (no text) with its chunk count, by title."""
+        rows = self.connection().execute(
+            "SELECT d.id, d.title, d.source, d.published, d.url, length(d.text), count(c.id) "
+            "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.published DESC, d.title"
+        ).fetchall()
+        keys = ("id", "title", "source", "published", "url", "chars", "chunks")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def document_hashes(self) -> dict[str, str]:
+        return dict(self.connection().execute("SELECT id, hash FROM documents"))
+
+    def chunks(self, ids: Iterable[int]) -> dict[int, tuple[Chunk, dict[str, Any]]]:
+        """Chunks by id, each with its document's title/source/published."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.connection().execute(
+            f"SELECT c.id, c.doc_id, c.start, c.end, c.text, c.n_tokens, d.title, d.source, d.published "
+            f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
+            ids,
+        ).fetchall()
+        return {
+            r[0]: (Chunk(r[0], r[1], r[2], r[3], r[4], r[5]), {"title": r[6], "source": r[7], "published": r[8]})
+            for r in rows
+        }
+
+    def chunk_ids_where(self, source: str | None, published_from: str | None, published_to: str | None) -> np.ndarray:
+        """Ids of chunks whose document matches the filters."""
+        clauses, args = _filter_sql(source, published_from, published_to)
+        rows = self.connection().execute(
+            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {' AND '.join(clauses)}", args
+        ).fetchall()
+        return np.array([r[0] for r in rows], dtype="int64")
+
+    def lexical_search(
+        self, match: str, limit: int, source: str | None = None, published_from: str | None = None,
+        published_to: str | None = None,
+    ) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score; higher is better) for an FTS5 MATCH expression."""
+        clauses, args = _filter_sql(source, published_from, published_to)
+        sql = (
+            "SELECT f.rowid, -bm25(chunks_fts) AS s FROM chunks_fts f "
+            + ("JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id " if args else "")
+            + "WHERE chunks_fts MATCH ? "
+            + ("AND " + " AND ".join(clauses) + " " if args else "")
+            + "ORDER BY bm25(chunks_fts) LIMIT ?"
+        )
+        return [(int(r[0]), float(r[1])) for r in self.connection().execute(sql, [match, *args, limit])]
+
+    def sources(self) -> list[str]:
+        return [r[0] for r in self.connection().execute(
+            "SELECT DISTINCT source FROM documents WHERE source IS NOT NULL ORDER BY source")]
+
+    def size_bytes(self) -> int:
+        return sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
+
+    # -- writes (only on a work copy)
+
+    def upsert(self, doc: Document, doc_hash: str, spans: list[tuple[int, int, int, str]], vectors: np.ndarray) -> list[int]:
+        """Replace a document and its chunks; returns the new chunk ids."""
+        conn = self.connection()
+        self.delete([doc.id])
+        conn.execute(
+            "INSERT INTO documents(id, title, source, published, url, text, meta, hash) VALUES (?,?,?,?,?,?,?,?)",
+            (doc.id, doc.title, doc.source, doc.published, doc.url, doc.text,
+             json.dumps(doc.meta, ensure_ascii=False, default=str), doc_hash),
+        )
+        ids = []
+        for start, end, n_tokens, terms in spans:
+            cur = conn.execute(
+                "INSERT INTO chunks(doc_id, start, end, n_tokens, text, terms) VALUES (?,?,?,?,?,?)",
+                (doc.id, start, end, n_tokens, doc.text[start:end], terms),
+            )
+            ids.append(int(cur.lastrowid))
+        if ids:
+            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype="float32"), np.array(ids, dtype="int64"))
+        return ids
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        """Remove documents and their chunks and vectors; returns how many documents existed."""
+        conn = self.connection()
+        removed = 0
+        for doc_id in doc_ids:
+            ids = [r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+            if ids:
+                self.vectors.remove_ids(np.array(ids, dtype="int64"))
+                conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            removed += conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount
+        return removed
+
+    def finish(self, **manifest_changes: Any) -> Manifest:
+        """Write the vectors and a manifest whose counts match the database; close the database."""
+        import faiss
+
+        conn = self.connection()
+        docs, chunks, tokens = conn.execute(
+            "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks), "
+            "(SELECT coalesce(sum(n_tokens), 0) FROM chunks)"
+        ).fetchone()
+        conn.execute("PRAGMA optimize")
+        self.close()
+        faiss.write_index(self.vectors, str(self.folder / VECTORS))
+        fields = {**self.manifest.__dict__, **manifest_changes}
+        fields.update(documents=docs, chunks=chunks, tokens=tokens, updated_at=now_iso())
+        self.manifest = Manifest(**fields)
+        _write_atomic(self.folder / MANIFEST, self.manifest.to_json())
+        return self.manifest
+
+
+def create_store(folder: Path, manifest: Manifest) -> Store:
+    """An empty writable store in `folder` (which must exist)."""
+    import faiss
+
+    conn = sqlite3.connect(folder / DATABASE)
+    conn.executescript(SCHEMA)
+    conn.close()
+    faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(manifest.dimension)), str(folder / VECTORS))
+    _write_atomic(folder / MANIFEST, manifest.to_json())
+    return Store(folder, writable=True)
+
+
+def copy_store(src: Path, dst: Path) -> Store:
+    """A writable copy of generation `src` in `dst`, for an update that may be abandoned."""
+    source = sqlite3.connect(f"file:{src / DATABASE}?mode=ro", uri=True)
+    target = sqlite3.connect(dst / DATABASE)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    shutil.copy2(src / VECTORS, dst / VECTORS)
+    shutil.copy2(src / MANIFEST, dst / MANIFEST)
+    return Store(dst, writable=True)
+
+
+def _filter_sql(source: str | None, published_from: str | None, published_to: str | None) -> tuple[list[str], list]:
+    clauses, args = ["1"], []
+    if source:
+        clauses.append("d.source = ?")
+        args.append(source)
+    if published_from:
+        clauses.append("d.published >= ?")
+        args.append(published_from)
+    if published_to:
+        clauses.append("d.published <= ?")
+        args.append(published_to)
+    return clauses, args
+
+
+def _document(row: tuple) -> Document:
+    return Document(
+        id=row[0], title=row[1], source=row[2], published=row[3], url=row[4], text=row[5],
+        meta=json.loads(row[6] or "{}"),
+    )

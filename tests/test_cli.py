@@ -1,0 +1,79 @@
+"""The `qa` command as a user runs it: real processes, real exit codes, no tracebacks."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import CORPUS, ROOT
+
+
+def run(*args, input=None, check=False):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args], cwd=ROOT, input=input, capture_output=True, text=True, env=env,
+        timeout=300,
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_help_explains_every_command():
+    out = run("--help", check=True).stdout
+    for word in ("index", "ask", "eval", "serve"):
+        assert word in out
+    assert "--model" in run("index", "build", "--help", check=True).stdout
+
+
+def test_build_stats_and_passages(tmp_path):
+    ix = str(tmp_path / "ix")
+    build = run("index", "build", str(CORPUS), "--index", ix, check=True)
+    assert "1 documents" in build.stdout
+    assert "embedding" in build.stderr, "a progress bar is shown while embedding"
+    stats = json.loads(run("index", "stats", "--index", ix, "--json", check=True).stdout)
+    assert stats["documents"] == 1 and stats["chunks"] >= 5
+    assert stats["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    text = run("index", "stats", "--index", ix, "--documents", check=True).stdout
+    assert "000_670c52a8f442eec9.txt" in text
+    out = run("ask", "--passages", "who proposed the 3+3 format?", "--index", ix, "-k", "2", "--json", check=True)
+    passages = json.loads(out.stdout)["passages"]
+    assert "3+3" in passages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("index", "stats", "--index", "/nonexistent/ix"), "no index at"),
+        (("index", "build", "/nonexistent/corpus", "--index", "/tmp/unused-ix"), "corpus path not found"),
+        (("ask", "Iran?", "--index", "/nonexistent/ix"), "no index at"),
+        (("index", "build", "corpus", "--model", "/nonexistent/model", "--index", "/tmp/unused-ix"), "model not found"),
+        (("index", "frobnicate"), "invalid choice"),
+    ],
+)
+def test_user_mistakes_print_one_line_and_fail(args, message):
+    proc = run(*args)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_empty_corpus_folder(tmp_path):
+    (tmp_path / "c").mkdir()
+    proc = run("index", "build", str(tmp_path / "c"), "--index", str(tmp_path / "ix"))
+    assert proc.returncode == 1 and "no readable articles" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_add_and_remove(tmp_path):
+    ix = str(tmp_path / "ix")
+    run("-q", "index", "build", str(CORPUS), "--index", ix, check=True)
+    art = tmp_path / "bridge.txt"
+    art.write_text("Bridge opens\n\nThe mayor of Springfield opened the Blue River bridge on Friday.")
+    out = run("-q", "index", "add", str(art), "--index", ix, check=True).stdout
+    assert "2 documents" in out and "1 added" in out
+    out = run("index", "remove", "bridge.txt", "--index", ix, check=True).stdout
+    assert "1 documents" in out and "1 removed" in out
+    proc = run("index", "remove", "bridge.txt", "--index", ix)
+    assert proc.returncode != 0 and "not in the index" in proc.stderr

@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+
+from qa.embedding import Embedder
+from qa.errors import ModelError
+from qa.models import DEFAULT_MODEL, resolve_model
+
+
+def test_bundled_model_embeds_normalised_vectors_in_input_order():
+    e = Embedder()
+    assert e.ref.id == DEFAULT_MODEL
+    texts = ["The mayor opened a bridge.", "x", "A much longer sentence about a storm hitting the coast on Monday."]
+    v = e.encode(texts)
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    # Order is the input order even though batches are sorted by length.
+    single = e.encode([texts[2]])
+    assert np.allclose(v[2], single[0], atol=1e-5)
+    related = e.encode(["A bridge was opened by the mayor."])[0]
+    assert related @ v[0] > related @ v[2]
+
+
+def test_model_path_that_is_not_a_model(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        resolve_model(str(tmp_path / "missing"))
+    with pytest.raises(ModelError, match="not a sentence-transformers model"):
+        resolve_model(str(tmp_path))
+
+
+def test_local_model_folder_gets_its_own_id():
+    bundled = resolve_model(None)
+    by_path = resolve_model(str(bundled.path))
+    assert by_path.path == bundled.path
+    assert by_path.id != DEFAULT_MODEL and by_path.id.startswith(bundled.path.name + "@")

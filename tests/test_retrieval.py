@@ -1,0 +1,70 @@
+import pytest
+
+from qa.errors import InputError
+from qa.retrieval import fts_query, fuse, query_terms
+
+
+def test_three_plus_three_passage_first(default_index):
+    passages = default_index.retrieve("who proposed the 3+3 format?", k=5)
+    assert len(passages) == 5
+    assert "3+3" in passages[0].text
+    assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
+    assert passages[0].score >= passages[-1].score
+    for p in passages:
+        doc = default_index.document(p.doc_id)
+        assert doc.text[p.start : p.end] == p.text
+        assert p.title == doc.title and p.published == "2021-10-11" and p.source == "kayhan.ir"
+
+
+@pytest.mark.parametrize(
+    "question,needle",
+    [
+        ("COVID-19 self-isolating", "COVID-19"),
+        ("Amir-Abdollahian press briefing", "Amir-Abdollahian"),
+        ("“3+3” discussions", "3+3"),
+        ("Which organization accepted Iran as a new member?", "Shanghai Cooperation Organization"),
+    ],
+)
+def test_tokens_with_punctuation_match(default_index, question, needle):
+    assert needle in default_index.retrieve(question, k=1)[0].text
+
+
+def test_query_terms_drop_question_words():
+    assert query_terms("Who proposed the “3+3” format?") == ["proposed", "3_3", "3", "format"]
+    assert fts_query([]) is None
+    assert fts_query(['a"b']) == '"ab"'
+
+
+def test_fusion_rewards_agreement():
+    fused = fuse([[1, 2, 3], [3, 1, 4]])
+    assert max(fused, key=fused.get) == 1
+    assert fused[4] < fused[3]
+
+
+def test_filters(default_index):
+    assert default_index.retrieve("Iran", k=3, source="kayhan.ir")
+    assert default_index.retrieve("Iran", k=3, source="nowhere.example") == []
+    assert default_index.retrieve("Iran", k=3, published_from="2021-10-01", published_to="2021-10-31")
+    assert default_index.retrieve("Iran", k=3, published_from="2022-01-01") == []
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01", None])
+def test_bad_questions(default_index, bad):
+    with pytest.raises(InputError):
+        default_index.retrieve(bad)
+
+
+def test_huge_question_is_cut_not_refused(default_index):
+    assert default_index.retrieve("Lavrov " * 20000, k=1)
+
+
+def test_bad_k(default_index):
+    with pytest.raises(InputError):
+        default_index.retrieve("Iran", k=0)
+
+
+def test_module_level_retrieve(default_index_dir):
+    import qa
+
+    passages = qa.retrieve("who proposed the 3+3 format?", k=2, index=default_index_dir)
+    assert "3+3" in passages[0].text
