@@ -1,9 +1,9 @@
 """Question answering over news articles, with answers backed by cited spans.
 
-    import qa
-    idx = qa.load_index("index")          # or qa.build_index("corpus", "index")
-    idx.retrieve("who proposed the 3+3 format?", k=5)
-    idx.answer("who proposed the 3+3 format?")
+import qa
+idx = qa.load_index("index")          # or qa.build_index("corpus", "index")
+idx.retrieve("who proposed the 3+3 format?", k=5)
+idx.answer("who proposed the 3+3 format?")
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="qa",
         description="Question answering over news articles, with answers backed by cited spans.",
-        epilog="Start with `qa index build corpus`, then `qa ask \"your question\"`.",
+        epilog='Start with `qa index build corpus`, then `qa ask "your question"`.',
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or warnings")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -44,16 +44,28 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read every article under CORPUS (folders or files: .txt .md .html .json .jsonl), "
         "chunk and embed it, and replace the index atomically: readers keep the old index until the new one is complete.",
     )
-    b.add_argument("corpus", nargs="*", default=[DEFAULT_CORPUS], metavar="CORPUS",
-                   help=f"folders or files of articles (default: {DEFAULT_CORPUS})")
+    b.add_argument(
+        "corpus",
+        nargs="*",
+        default=[DEFAULT_CORPUS],
+        metavar="CORPUS",
+        help=f"folders or files of articles (default: {DEFAULT_CORPUS})",
+    )
     _index_arg(b)
-    b.add_argument("--model", metavar="NAME_OR_PATH", default=None,
-                   help="a local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
+    b.add_argument(
+        "--model",
+        metavar="NAME_OR_PATH",
+        default=None,
+        help="a local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)",
+    )
     b.add_argument("--max-tokens", type=int, default=None, metavar="N", help="chunk budget in tokens (default: 160)")
 
-    a = isub.add_parser("add", help="add or update articles without a rebuild",
-                        description="Add articles, or update those whose id (path relative to the folder given, "
-                        "or json `id`) is already indexed. Unchanged articles are not embedded again.")
+    a = isub.add_parser(
+        "add",
+        help="add or update articles without a rebuild",
+        description="Add articles, or update those whose id (path relative to the folder given, "
+        "or json `id`) is already indexed. Unchanged articles are not embedded again.",
+    )
     a.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders")
     _index_arg(a)
 
@@ -61,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="document ids (see `qa index stats --documents`)")
     _index_arg(r)
 
-    s = isub.add_parser("stats", help="show what the index holds", description="Counts, model and settings of the index.")
+    s = isub.add_parser(
+        "stats", help="show what the index holds", description="Counts, model and settings of the index."
+    )
     _index_arg(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--documents", action="store_true", help="also list every document with its id")
@@ -81,10 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this date")
     ask.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
 
-    ev = sub.add_parser("eval", help="measure retrieval and answer quality on a question set",
-                        description="SET_DIR holds corpus.jsonl and questions.jsonl.")
+    ev = sub.add_parser(
+        "eval",
+        help="measure retrieval and answer quality on a question set",
+        description="SET_DIR holds corpus.jsonl and questions.jsonl.",
+    )
     ev.add_argument("set_dir", metavar="SET_DIR")
-    ev.add_argument("--index", default=None, metavar="DIR", help="index of the set's corpus (default: built in SET_DIR/.index)")
+    ev.add_argument(
+        "--index", default=None, metavar="DIR", help="index of the set's corpus (default: built in SET_DIR/.index)"
+    )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
 
@@ -203,7 +222,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if args.passages:
                 passages = idx.retrieve(question, k=args.k, **filters)
                 if args.json:
-                    print(json.dumps({"question": question, "passages": [p.to_dict() for p in passages]}, ensure_ascii=False))
+                    print(
+                        json.dumps(
+                            {"question": question, "passages": [p.to_dict() for p in passages]}, ensure_ascii=False
+                        )
+                    )
                 else:
                     _print_passages(passages)
                 continue

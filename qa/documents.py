@@ -107,7 +107,7 @@ def parse_news_header(text: str) -> dict[str, Any]:
         if not stripped:
             continue
         # The body starts at the first long line or at a line that reads as prose.
-        if len(stripped) > 160 or (len(stripped) > 60 and stripped[-1] in ".!?”\"" and " " in stripped):
+        if len(stripped) > 160 or (len(stripped) > 60 and stripped[-1] in '.!?”"' and " " in stripped):
             body_start = offset
             break
         header_lines.append((offset, stripped))
@@ -150,8 +150,30 @@ def parse_news_header(text: str) -> dict[str, Any]:
 class _HTMLText(HTMLParser):
     """Collects visible text with paragraph breaks at block elements, plus title and dates."""
 
-    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-             "article", "header", "footer", "tr", "table", "blockquote", "pre", "figcaption", "hr"}
+    BLOCK = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "tr",
+        "table",
+        "blockquote",
+        "pre",
+        "figcaption",
+        "hr",
+    }
     SKIP = {"script", "style", "noscript", "template", "svg", "head", "nav", "iframe", "object"}
 
     def __init__(self) -> None:

@@ -86,9 +86,7 @@ def _write(store: Store, plans, vectors, hashes: dict[str, str]) -> None:
 
 def _check_target(index_dir: Path) -> None:
     if not is_index_dir(index_dir):
-        raise InputError(
-            f"{index_dir} exists and is not an index folder; choose an empty or new folder for --index"
-        )
+        raise InputError(f"{index_dir} exists and is not an index folder; choose an empty or new folder for --index")
 
 
 def build_index(
@@ -223,9 +221,7 @@ def remove_documents(doc_ids: Iterable[str], index_dir: str | Path = "index") ->
         if missing:
             store.close()
             shutil.rmtree(work, ignore_errors=True)
-            raise InputError(
-                f"not in the index: {', '.join(missing)} (see `qa index stats --documents` for the ids)"
-            )
+            raise InputError(f"not in the index: {', '.join(missing)} (see `qa index stats --documents` for the ids)")
         conn = store.connection()
         conn.execute("BEGIN")
         removed = store.delete(ids)

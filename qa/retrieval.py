@@ -87,7 +87,9 @@ def hybrid_search(
 ) -> list[Passage]:
     """The top `k` passages for a question by fused dense and lexical rank."""
     depth = max(candidates, 4 * k)
-    allowed = store.chunk_ids_where(filters.source, filters.published_from, filters.published_to) if filters.active else None
+    allowed = (
+        store.chunk_ids_where(filters.source, filters.published_from, filters.published_to) if filters.active else None
+    )
     dense = dense_search(store, vector, depth, allowed)
     match = fts_query(query_terms(question))
     lexical = (

@@ -203,7 +203,7 @@ def publish(index_dir: Path, work: Path) -> Path:
     _fsync_dir(index_dir)
     # Readers that opened an older generation keep their open files; the newest old one
     # stays for readers that read CURRENT just before the switch.
-    for old in sorted(p for p in index_dir.glob("gen-*") if p != gen)[:-(KEEP_GENERATIONS - 1) or None]:
+    for old in sorted(p for p in index_dir.glob("gen-*") if p != gen)[: -(KEEP_GENERATIONS - 1) or None]:
         shutil.rmtree(old, ignore_errors=True)
     return gen
 
@@ -254,9 +254,11 @@ class Store:
 
     def _check_counts(self) -> None:
         try:
-            docs, chunks = self.connection().execute(
-                "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)"
-            ).fetchone()
+            docs, chunks = (
+                self.connection()
+                .execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)")
+                .fetchone()
+            )
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"{self.folder / DATABASE} is damaged ({exc}); rebuild the index") from exc
         m = self.manifest
@@ -294,17 +296,23 @@ class Store:
     # -- reads
 
     def document(self, doc_id: str) -> Document | None:
-        row = self.connection().execute(
-            "SELECT id, title, source, published, url, text, meta FROM documents WHERE id = ?", (doc_id,)
-        ).fetchone()
+        row = (
+            self.connection()
+            .execute("SELECT id, title, source, published, url, text, meta FROM documents WHERE id = ?", (doc_id,))
+            .fetchone()
+        )
         return _document(row) if row else None
 
     def documents(self) -> list[dict[str, Any]]:
         """Every document's metadata (no text) with its chunk count, by title."""
-        rows = self.connection().execute(
-            "SELECT d.id, d.title, d.source, d.published, d.url, length(d.text), count(c.id) "
-            "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.published DESC, d.title"
-        ).fetchall()
+        rows = (
+            self.connection()
+            .execute(
+                "SELECT d.id, d.title, d.source, d.published, d.url, length(d.text), count(c.id) "
+                "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.published DESC, d.title"
+            )
+            .fetchall()
+        )
         keys = ("id", "title", "source", "published", "url", "chars", "chunks")
         return [dict(zip(keys, r)) for r in rows]
 
@@ -317,11 +325,15 @@ class Store:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self.connection().execute(
-            f"SELECT c.id, c.doc_id, c.start, c.end, c.text, c.n_tokens, d.title, d.source, d.published "
-            f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
-            ids,
-        ).fetchall()
+        rows = (
+            self.connection()
+            .execute(
+                f"SELECT c.id, c.doc_id, c.start, c.end, c.text, c.n_tokens, d.title, d.source, d.published "
+                f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
+                ids,
+            )
+            .fetchall()
+        )
         return {
             r[0]: (Chunk(r[0], r[1], r[2], r[3], r[4], r[5]), {"title": r[6], "source": r[7], "published": r[8]})
             for r in rows
@@ -330,13 +342,21 @@ class Store:
     def chunk_ids_where(self, source: str | None, published_from: str | None, published_to: str | None) -> np.ndarray:
         """Ids of chunks whose document matches the filters."""
         clauses, args = _filter_sql(source, published_from, published_to)
-        rows = self.connection().execute(
-            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {' AND '.join(clauses)}", args
-        ).fetchall()
+        rows = (
+            self.connection()
+            .execute(
+                f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {' AND '.join(clauses)}", args
+            )
+            .fetchall()
+        )
         return np.array([r[0] for r in rows], dtype="int64")
 
     def lexical_search(
-        self, match: str, limit: int, source: str | None = None, published_from: str | None = None,
+        self,
+        match: str,
+        limit: int,
+        source: str | None = None,
+        published_from: str | None = None,
         published_to: str | None = None,
     ) -> list[tuple[int, float]]:
         """(chunk id, BM25 score; higher is better) for an FTS5 MATCH expression."""
@@ -350,23 +370,46 @@ class Store:
         )
         return [(int(r[0]), float(r[1])) for r in self.connection().execute(sql, [match, *args, limit])]
 
+    def term_frequency(self, term: str) -> int:
+        """How many chunks hold `term` (stemmed the way the full-text index stems it)."""
+        query = '"' + term.replace('"', "") + '"'
+        return int(
+            self.connection()
+            .execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (query,))
+            .fetchone()[0]
+        )
+
     def sources(self) -> list[str]:
-        return [r[0] for r in self.connection().execute(
-            "SELECT DISTINCT source FROM documents WHERE source IS NOT NULL ORDER BY source")]
+        return [
+            r[0]
+            for r in self.connection().execute(
+                "SELECT DISTINCT source FROM documents WHERE source IS NOT NULL ORDER BY source"
+            )
+        ]
 
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
 
     # -- writes (only on a work copy)
 
-    def upsert(self, doc: Document, doc_hash: str, spans: list[tuple[int, int, int, str]], vectors: np.ndarray) -> list[int]:
+    def upsert(
+        self, doc: Document, doc_hash: str, spans: list[tuple[int, int, int, str]], vectors: np.ndarray
+    ) -> list[int]:
         """Replace a document and its chunks; returns the new chunk ids."""
         conn = self.connection()
         self.delete([doc.id])
         conn.execute(
             "INSERT INTO documents(id, title, source, published, url, text, meta, hash) VALUES (?,?,?,?,?,?,?,?)",
-            (doc.id, doc.title, doc.source, doc.published, doc.url, doc.text,
-             json.dumps(doc.meta, ensure_ascii=False, default=str), doc_hash),
+            (
+                doc.id,
+                doc.title,
+                doc.source,
+                doc.published,
+                doc.url,
+                doc.text,
+                json.dumps(doc.meta, ensure_ascii=False, default=str),
+                doc_hash,
+            ),
         )
         ids = []
         for start, end, n_tokens, terms in spans:
@@ -451,6 +494,11 @@ def _filter_sql(source: str | None, published_from: str | None, published_to: st
 
 def _document(row: tuple) -> Document:
     return Document(
-        id=row[0], title=row[1], source=row[2], published=row[3], url=row[4], text=row[5],
+        id=row[0],
+        title=row[1],
+        source=row[2],
+        published=row[3],
+        url=row[4],
+        text=row[5],
         meta=json.loads(row[6] or "{}"),
     )

@@ -74,7 +74,7 @@ def _line_breaks(text: str) -> list[int]:
         # "said Russia\n\nwas supportive": a break before a lowercase word is mid-sentence.
         if text[nxt].islower() or text[nxt] in ",;:)]":
             continue
-        if last in ",;:(-–—" :
+        if last in ",;:(-–—":
             continue
         cuts.append(m.start())
     return cuts
@@ -114,8 +114,23 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
-_QUOTE_MAP = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
-                            "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
+_QUOTE_MAP = str.maketrans(
+    {
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "«": '"',
+        "»": '"',
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "−": "-",
+    }
+)
 # A word, possibly joined by inner + - ' & . / into a compound such as 3+3, COVID-19, Amir-Abdollahian.
 _WORD = re.compile(r"\w+(?:[+\-'&./]\w+)*")
 
