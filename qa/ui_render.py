@@ -1,0 +1,181 @@
+"""HTML for the web app: chat replies, cited sources with highlighted quotes, articles, the corpus list.
+
+Every piece of article or user text goes through `escape`, so markup inside articles is shown, never run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from qa.records import Answer, Citation, Document
+
+# Beyond HTML's specials, characters that Markdown or LaTeX rendering in the chat would treat as syntax
+# are written as numeric entities: the browser shows them as typed and no renderer sees markup.
+_ENTITIES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'`*_[]()#!|~\\{}$=:"}
+EXCERPT_CHARS = 700
+
+
+def escape(text: str | None) -> str:
+    """Text made inert for HTML and Markdown: shown character for character."""
+    return (text or "").translate(_ENTITIES)
+
+
+def _meta_line(source: str | None, published: str | None) -> str:
+    parts = [escape(source) if source else "", escape(published) if published else "undated"]
+    return " · ".join(p for p in parts if p)
+
+
+def highlight(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> str:
+    """`text[lo:hi]` escaped, with `text[start:end]` wrapped in <mark>."""
+    hi = len(text) if hi is None else hi
+    return f"{escape(text[lo:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:hi])}"
+
+
+def paragraph_bounds(text: str, start: int, end: int, limit: int = EXCERPT_CHARS) -> tuple[int, int]:
+    """The paragraph (lines) around `text[start:end]`, cut to about `limit` characters at word boundaries."""
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    hi = len(text) if hi < 0 else hi
+    spare = max(0, limit - (end - start))
+    if start - lo > spare // 2:
+        cut = text.find(" ", start - spare // 2, start)
+        lo = cut + 1 if cut >= 0 else start
+    if hi - end > spare - (start - lo):
+        cut = text.rfind(" ", end, end + max(0, spare - (start - lo)))
+        hi = cut if cut >= 0 else end
+    return lo, hi
+
+
+def excerpt(doc: Document, start: int, end: int) -> str:
+    """The quote highlighted inside its surrounding paragraph, with ellipses where the paragraph was cut."""
+    lo, hi = paragraph_bounds(doc.text, start, end)
+    before = "…" if lo > 0 and doc.text[lo - 1] != "\n" else ""
+    after = "…" if hi < len(doc.text) and doc.text[hi] != "\n" else ""
+    return f"{before}{highlight(doc.text, start, end, lo, hi)}{after}"
+
+
+def chat_reply(answer: Answer) -> str:
+    """The chat bubble for an answer: the short answer with [n] markers, or a visibly different abstention."""
+    if answer.abstained:
+        hint = ""
+        if answer.passages:
+            hint = f'<div class="qa-hint">Closest article: {escape(answer.passages[0].title)}</div>'
+        return (
+            '<div class="qa-abstain"><strong>I don\'t know.</strong> '
+            "The articles don't say, so there is nothing to cite."
+            f"{hint}</div>"
+        )
+    markers = "".join(f'<sup class="qa-ref">&#91;{i}&#93;</sup>' for i in range(1, len(answer.citations) + 1))
+    cites = "".join(
+        f'<li><span class="qa-ref">&#91;{i}&#93;</span> {escape(c.title)} '
+        f'<span class="qa-date">{escape(c.published or "undated")}</span></li>'
+        for i, c in enumerate(answer.citations, start=1)
+    )
+    return (
+        f'<div class="qa-answer"><div class="qa-short">{escape(answer.text)} {markers}</div>'
+        f'<ul class="qa-cites">{cites}</ul>'
+        f'<div class="qa-conf">confidence {answer.confidence:.0%}</div></div>'
+    )
+
+
+def error_reply(message: str) -> str:
+    """The chat bubble for a question that could not be handled."""
+    return f'<div class="qa-error"><strong>Cannot answer:</strong> {escape(message)}</div>'
+
+
+def source_card(number: int, citation: Citation, doc: Document) -> str:
+    """One cited source: title, source and date, the highlighted quote in context; a click opens the article."""
+    article = highlight(doc.text, citation.start, citation.end)
+    return (
+        f'<details class="qa-source" data-number="{number}">'
+        f'<summary><div class="qa-source-head"><span class="qa-ref">&#91;{number}&#93;</span> '
+        f'<span class="qa-title">{escape(doc.title)}</span></div>'
+        f'<div class="qa-meta">{_meta_line(doc.source, doc.published)}</div>'
+        f'<div class="qa-excerpt">{excerpt(doc, citation.start, citation.end)}</div>'
+        '<div class="qa-open">Show the whole article</div></summary>'
+        f'<div class="qa-article">{article}</div></details>'
+    )
+
+
+def sources_panel(answer: Answer | None, documents: dict[str, Document]) -> str:
+    """The sources of the latest answer, or a note saying why there are none."""
+    if answer is None:
+        return '<div class="qa-empty">Ask a question: the passages each answer quotes appear here.</div>'
+    head = f'<div class="qa-for">Sources for “{escape(answer.question)}”</div>'
+    if answer.abstained or not answer.citations:
+        return head + '<div class="qa-empty">No source supports an answer to this question.</div>'
+    cards = [
+        source_card(i, c, documents[c.doc_id]) for i, c in enumerate(answer.citations, start=1) if c.doc_id in documents
+    ]
+    return head + "".join(cards)
+
+
+def corpus_panel(documents: Sequence[dict[str, Any]], limit: int = 300) -> str:
+    """A table of indexed articles with their chunk counts."""
+    total_chunks = sum(d.get("chunks") or 0 for d in documents)
+    rows = "".join(
+        f'<tr><td class="qa-title">{escape(d["title"])}</td><td>{escape(d.get("source") or "")}</td>'
+        f'<td class="qa-date">{escape(d.get("published") or "")}</td><td class="qa-num">{d.get("chunks") or 0}</td></tr>'
+        for d in documents[:limit]
+    )
+    more = f'<div class="qa-note">and {len(documents) - limit} more</div>' if len(documents) > limit else ""
+    return (
+        f'<div class="qa-note">{len(documents)} articles, {total_chunks} passages indexed</div>'
+        '<table class="qa-corpus"><thead><tr><th>Title</th><th>Source</th><th>Date</th><th>Passages</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>{more}"
+    )
+
+
+def header(documents: int, chunks: int) -> str:
+    """The page title and what the app holds."""
+    return (
+        '<div class="qa-header"><h1>News QA</h1>'
+        f"<p>Ask about {documents} indexed articles ({chunks} passages). "
+        "Every answer quotes the sentences it rests on: check them in the sources panel.</p></div>"
+    )
+
+
+CSS = """
+.gradio-container { max-width: 1360px !important; margin: 0 auto; font-size: 15px; }
+.qa-header h1 { font-size: 1.6rem; margin: 0.2rem 0 0.1rem; }
+.qa-header p { margin: 0 0 0.4rem; color: var(--body-text-color-subdued); }
+.qa-ref { color: #1d4ed8; font-weight: 600; margin-right: 0.15em; }
+.qa-short { font-size: 1.05rem; font-weight: 600; }
+.qa-cites { margin: 0.35rem 0 0; padding-left: 0; list-style: none; font-size: 0.88rem; }
+.qa-cites li { margin: 0.1rem 0; }
+.qa-date, .qa-conf, .qa-hint, .qa-note, .qa-meta { color: var(--body-text-color-subdued); font-size: 0.85rem; }
+.qa-abstain { color: #92400e; background: #fffbeb; border-left: 4px solid #f59e0b; padding: 0.4rem 0.6rem;
+  border-radius: 4px; font-style: italic; }
+.qa-error { color: #991b1b; background: #fef2f2; border-left: 4px solid #ef4444; padding: 0.4rem 0.6rem;
+  border-radius: 4px; }
+.qa-for { font-weight: 600; margin-bottom: 0.5rem; }
+.qa-empty { color: var(--body-text-color-subdued); padding: 1rem 0.2rem; }
+.qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.8rem;
+  margin-bottom: 0.6rem; background: var(--background-fill-primary); }
+.qa-source summary { cursor: pointer; list-style: none; }
+.qa-source summary::-webkit-details-marker { display: none; }
+.qa-source-head { font-weight: 600; }
+.qa-excerpt { margin-top: 0.35rem; line-height: 1.55; white-space: pre-line; }
+.qa-open { margin-top: 0.3rem; font-size: 0.82rem; color: #1d4ed8; }
+.qa-source[open] .qa-open { display: none; }
+.qa-article { margin-top: 0.6rem; padding-top: 0.6rem; border-top: 1px dashed var(--border-color-primary);
+  max-height: 420px; overflow-y: auto; white-space: pre-wrap; line-height: 1.6; }
+mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.qa-corpus { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
+.qa-corpus th, .qa-corpus td { text-align: left; padding: 0.3rem 0.4rem; border-bottom: 1px solid var(--border-color-primary);
+  vertical-align: top; }
+.qa-corpus .qa-num { text-align: right; }
+#sources, #corpus { max-height: 640px; overflow-y: auto; }
+"""
+
+# When a source card opens, scroll its article so the highlighted span is in view.
+SOURCES_JS = """
+element.addEventListener('toggle', (event) => {
+  const card = event.target;
+  if (!card.open) return;
+  const box = card.querySelector('.qa-article');
+  const mark = box && box.querySelector('mark');
+  if (mark) box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - 60);
+}, true);
+"""

@@ -1,0 +1,124 @@
+"""Articles uploaded through the web app: checked, saved under the uploads folder, added to the index."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.documents import LoadReport, load_file
+from qa.errors import InputError
+from qa.index import Index
+from qa.indexing import add_documents
+
+UPLOAD_TYPES = (".txt", ".md", ".html", ".json", ".jsonl")
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+ID_PREFIX = "uploads/"
+
+
+class UploadError(InputError):
+    """An uploaded file that cannot be added: wrong type, too large, unreadable."""
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What one batch of uploads did to the index."""
+
+    saved: tuple[str, ...]
+    documents: int
+    added: int
+    updated: int
+    unchanged: int
+    skipped: tuple[str, ...]
+
+    def message(self) -> str:
+        """One line for the user."""
+        if not self.documents:
+            return "Nothing was added: " + "; ".join(self.skipped)
+        counts = [
+            f"{n} {what}"
+            for n, what in ((self.added, "added"), (self.updated, "updated"), (self.unchanged, "unchanged"))
+            if n
+        ]
+        text = f"{', '.join(self.saved)}: {', '.join(counts)} (articles)."
+        if self.skipped:
+            text += " Skipped: " + "; ".join(self.skipped)
+        return text
+
+
+def safe_name(name: str) -> str:
+    """A plain file name made from an uploaded one: no folders, no leading dots, only safe characters."""
+    base = unicodedata.normalize("NFKC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = re.sub(r"[^\w.\-]+", "_", base, flags=re.ASCII).strip("._")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = stem[:80].strip("._") or "upload"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def uploads_dir_for(index_dir: Path, uploads_dir: str | Path | None = None) -> Path:
+    """The folder uploads are kept in: `uploads_dir` if given, else `uploads/` beside the index folder."""
+    folder = Path(uploads_dir) if uploads_dir else Path(index_dir).resolve().parent / "uploads"
+    folder = folder.resolve()
+    index = Path(index_dir).resolve()
+    if folder == index or index in folder.parents:
+        raise InputError(f"the uploads folder {folder} must not be inside the index folder {index}")
+    return folder
+
+
+def _check(path: Path, name: str, max_bytes: int) -> None:
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_TYPES:
+        raise UploadError(f"{name}: only {' '.join(UPLOAD_TYPES)} files can be uploaded")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UploadError(f"{name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+
+
+def save_upload(src: Path, original_name: str, folder: Path, max_bytes: int = MAX_UPLOAD_BYTES) -> Path:
+    """Copy an uploaded file into `folder` under a sanitised name; the result is always inside `folder`."""
+    name = safe_name(original_name)
+    _check(src, name, max_bytes)
+    folder.mkdir(parents=True, exist_ok=True)
+    dst = (folder / name).resolve()
+    if dst.parent != folder.resolve():
+        raise UploadError(f"{original_name}: not a usable file name")
+    tmp = dst.with_name(f".{dst.name}.part")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dst)
+    return dst
+
+
+def upload_documents(path: Path, report: LoadReport):
+    """The documents of a saved upload, with ids under `uploads/` so they never replace corpus articles."""
+    own_id = ID_PREFIX + path.name
+    for doc in load_file(path, own_id, report):
+        doc_id = own_id if doc.id == own_id else f"{own_id}#{doc.id}"
+        yield dataclasses.replace(doc, id=doc_id)
+
+
+def add_uploads(
+    index: Index, files: list[tuple[Path, str]], folder: Path, max_bytes: int = MAX_UPLOAD_BYTES
+) -> UploadResult:
+    """Save (temporary path, original name) uploads into `folder` and add their articles to the index."""
+    saved: list[str] = []
+    skipped: list[str] = []
+    docs = []
+    report = LoadReport()
+    for src, name in files:
+        try:
+            path = save_upload(Path(src), name, folder, max_bytes)
+        except UploadError as exc:
+            skipped.append(str(exc))
+            continue
+        saved.append(path.name)
+        docs.extend(upload_documents(path, report))
+    skipped.extend(f"{Path(s.path).name}: {s.reason}" for s in report.skipped)
+    if not docs:
+        return UploadResult(tuple(saved), 0, 0, 0, 0, tuple(skipped))
+    result = add_documents(docs, index.path, embedder=index.embedder)
+    return UploadResult(tuple(saved), len(docs), result.added, result.updated, result.unchanged, tuple(skipped))
