@@ -197,7 +197,7 @@ def build_app(app: App, examples: list[str] | None = None):
                 chat = gr.Chatbot(
                     elem_id="chat",
                     label="Conversation",
-                    height=520,
+                    height=480,
                     latex_delimiters=[],
                     feedback_options=None,
                     buttons=["copy"],
@@ -214,11 +214,15 @@ def build_app(app: App, examples: list[str] | None = None):
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
                 with gr.Row(elem_id="examples"):
-                    example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in examples]
-                    clear = gr.Button("New conversation", size="sm", elem_id="clear")
+                    if examples:
+                        gr.HTML('<span class="qa-try">Try</span>', js_on_load=None, scale=0, min_width=0)
+                    example_buttons = [
+                        gr.Button(q, size="sm", variant="secondary", elem_classes="qa-example", scale=0, min_width=0)
+                        for q in examples
+                    ]
                 with gr.Accordion("Search settings", open=False, elem_id="settings"):
                     with gr.Row():
-                        k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages to search", elem_id="k")
+                        k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages", elem_id="k", scale=2)
                         source = gr.Dropdown(
                             [ALL_SOURCES, *stats["sources"]], value=ALL_SOURCES, label="Source", elem_id="source"
                         )
@@ -250,11 +254,8 @@ def build_app(app: App, examples: list[str] | None = None):
         ask_button.click(**turn)
         for button in example_buttons:
             button.click(lambda q: q, inputs=[button], outputs=[question], api_visibility="private").then(**turn)
-        clear.click(
-            lambda: ([], [], app._sources(None), ""),
-            outputs=[chat, answers, sources, question],
-            api_visibility="private",
-        )
+        # The chat's own clear button starts a new conversation: earlier turns no longer steer follow-ups.
+        chat.clear(lambda: ([], app._sources(None)), outputs=[answers, sources], api_visibility="private")
         files.upload(
             app.upload, inputs=[files], outputs=[files, status, head, corpus, source], api_visibility="private"
         )

@@ -34,7 +34,9 @@ _NOT_NAMES = frozenset(
 MAX_WORDS = 14
 # Clauses are cut before these words once the question is long enough to make sense.
 _CLAUSE_BREAKS = frozenset({"to", "including", "along", "which", "who", "that", "after", "before", "while", "as"})
-_ROLE_SKIP = frozenset({"said", "told", "by", "with", "and", "of", "former", "the", "a", "its", "his", "her"})
+_ROLE_SKIP = frozenset(
+    "said says told by with and of former the a an its his her their was is were are has had as for to on in at".split()
+)
 
 
 def _who_question(sentence: str) -> str | None:
@@ -60,8 +62,9 @@ def candidate_questions(doc: Document, max_chars: int = 4000) -> Iterator[str]:
         yield f"What is the {m[1]}?"
     for m in _ROLE.finditer(text):
         words = m[1].split()
-        while words and words[0].lower() in _ROLE_SKIP:
-            words.pop(0)
+        # Keep only the role itself: drop what precedes its last function word or verb.
+        cut = max((i for i, w in enumerate(words) if w.lower() in _ROLE_SKIP or w.endswith("ed")), default=-1)
+        words = words[cut + 1 :]
         if words:
             yield f"Who is the {' '.join(words)}?"
     for start, end in split_sentences(text):

@@ -158,14 +158,19 @@ CSS = """
 .qa-source-head { font-weight: 600; }
 .qa-excerpt { margin-top: 0.35rem; line-height: 1.55; white-space: pre-line; }
 .qa-open { margin-top: 0.3rem; font-size: 0.82rem; color: #1d4ed8; }
-.qa-source[open] .qa-open { display: none; }
+.qa-source[open] .qa-open, .qa-source[open] .qa-excerpt { display: none; }
 .qa-article { margin-top: 0.6rem; padding-top: 0.6rem; border-top: 1px dashed var(--border-color-primary);
   max-height: 420px; overflow-y: auto; white-space: pre-wrap; line-height: 1.6; }
 mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .qa-corpus { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
-.qa-corpus th, .qa-corpus td { text-align: left; padding: 0.3rem 0.4rem; border-bottom: 1px solid var(--border-color-primary);
-  vertical-align: top; }
+.qa-corpus th, .qa-corpus td { text-align: left; padding: 0.3rem 0.4rem; border: none !important;
+  border-bottom: 1px solid var(--border-color-primary) !important; vertical-align: top; }
+.qa-corpus .qa-date { white-space: nowrap; }
 .qa-corpus .qa-num { text-align: right; }
+#examples { align-items: center; gap: 0.5rem; flex-wrap: wrap; }
+#examples > * { flex: 0 1 auto !important; width: auto !important; min-width: 0 !important; }
+#examples button { white-space: nowrap; }
+.qa-try { color: var(--body-text-color-subdued); font-size: 0.9rem; }
 #sources, #corpus { max-height: 640px; overflow-y: auto; }
 """
 

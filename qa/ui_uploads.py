@@ -38,12 +38,9 @@ class UploadResult:
         """One line for the user."""
         if not self.documents:
             return "Nothing was added: " + "; ".join(self.skipped)
-        counts = [
-            f"{n} {what}"
-            for n, what in ((self.added, "added"), (self.updated, "updated"), (self.unchanged, "unchanged"))
-            if n
-        ]
-        text = f"{', '.join(self.saved)}: {', '.join(counts)} (articles)."
+        counts = ((self.added, "new"), (self.updated, "updated"), (self.unchanged, "unchanged"))
+        noun = "article" if self.documents == 1 else "articles"
+        text = f"Indexed {', '.join(self.saved)}: {', '.join(f'{n} {w}' for n, w in counts if n)} {noun}."
         if self.skipped:
             text += " Skipped: " + "; ".join(self.skipped)
         return text
