@@ -107,11 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
 
-    sv = sub.add_parser("serve", help="start the web app", description="Serve the chat web app.")
+    sv = sub.add_parser(
+        "serve",
+        help="start the web app",
+        description="Serve the chat web app: answers with highlighted cited quotes, filters, article uploads, "
+        "and the /ask and /retrieve API. Builds the index from --corpus first if --index holds none.",
+    )
     _index_arg(sv)
-    sv.add_argument("--corpus", default=DEFAULT_CORPUS, help="corpus to build the index from when it is missing")
-    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    sv.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
+                    help=f"articles to build the index from when it is missing (default: {DEFAULT_CORPUS})")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)")
     sv.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    sv.add_argument("--uploads", default=None, metavar="DIR",
+                    help="folder for uploaded articles (default: uploads/ beside the index folder)")
     return parser
 
 
@@ -262,7 +271,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa.ui import serve
 
-    serve(index_dir=args.index, corpus=args.corpus, host=args.host, port=args.port)
+    serve(index_dir=args.index, corpus=args.corpus, host=args.host, port=args.port, uploads_dir=args.uploads)
     return 0
 
 
