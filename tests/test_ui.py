@@ -4,6 +4,7 @@ and the page in headless Chromium (Debian's build driven by Playwright)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -45,6 +46,36 @@ Astronomer Spots New Comet Over Brindlewood
 The Brindlewood comet was first seen by astronomer Ilsa Marrow at the Brindlewood Observatory on Tuesday night.
 Marrow said the comet will be visible without a telescope until the end of the month.
 """
+
+
+def test_filters_read_the_form():
+    from qa.errors import InputError
+    from qa.ui import ALL_SOURCES, filters
+
+    assert filters(ALL_SOURCES, "", " ") == {"source": None, "published_from": None, "published_to": None}
+    got = filters("kayhan.ir", "1 October 2021", "2021-10-31")
+    assert got == {"source": "kayhan.ir", "published_from": "2021-10-01", "published_to": "2021-10-31"}
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        filters(None, "soon", "")
+    with pytest.raises(InputError, match="after"):
+        filters(None, "2022-01-02", "2022-01-01")
+
+
+def test_chat_turns_pass_the_conversation_on(default_index, tmp_path):
+    from qa.ui import App
+
+    app = App(default_index, tmp_path / "uploads")
+    first, follow_up = "who proposed the 3+3 format?", "what did he reveal?"
+    chat, answers = [], []
+    for question in (first, follow_up):
+        steps = list(app.respond(question, 5, "All sources", "", "", chat, answers))
+        assert "Searching" in steps[0][0][-1]["content"], "the question shows before the answer"
+        chat, answers, sources, box = steps[-1]
+        assert box == ""
+    assert [m["role"] for m in chat] == ["user", "assistant"] * 2 and len(answers) == 2
+    assert answers[1].to_dict() == default_index.answer(follow_up, history=[answers[0]]).to_dict()
+    steps = list(app.respond("Iran", 5, "All sources", "not a date", "", chat, answers))
+    assert "qa-error" in steps[-1][0][-1]["content"] and steps[-1][1] == answers, "a bad filter keeps the session"
 
 
 def free_port() -> int:
@@ -122,6 +153,22 @@ def test_api_retrieve_returns_k_passages(client):
     assert {"doc_id", "title", "start", "end", "text", "score"} <= set(out[0])
     assert out[0]["score"] >= out[1]["score"]
     assert len(client.predict(question="Iran", k=1, api_name="/retrieve")) == 1
+
+
+def test_readme_api_example_runs(server, capsys):
+    """The README's Python example, pointed at the test server, runs as written."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## HTTP API", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code.replace("http://127.0.0.1:7860/", server["url"]), "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip()
+
+
+def test_api_filters(client):
+    only = client.predict("festival", 5, "quillby-courier.com", api_name="/retrieve")
+    assert only and {p["source"] for p in only} == {"quillby-courier.com"}
+    assert client.predict("festival", 5, "", "2022-01-01", "2022-12-31", api_name="/retrieve")
+    assert client.predict("festival", 5, "", "2023-01-01", "", api_name="/retrieve") == []
 
 
 def test_api_errors_are_messages(client):
@@ -238,6 +285,11 @@ def test_browser_chat_sources_upload_and_escaping(server, client, browser, tmp_p
     ask(page, "Who first saw the Brindlewood comet?")
     assert "Astronomer Spots New Comet Over Brindlewood" in page.inner_text("#sources")
     assert "Marrow" in page.locator("#chat [data-testid=bot]").last.inner_text()
+
+    # The chat's clear button starts a new conversation.
+    page.locator("#chat").get_by_role("button", name=re.compile("clear", re.I)).first.click()
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=bot]').length === 0")
+    page.locator("#sources .qa-empty").wait_for()
 
     assert dialogs == [], f"a script in an article ran: {dialogs}"
     assert problems == [], problems
