@@ -267,6 +267,11 @@ def test_browser_chat_sources_upload_and_escaping(server, client, browser, tmp_p
     assert page.locator("#sources script, #chat script, #sources img, #corpus script").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
 
+    # Markup typed into the question box is shown as typed, too.
+    ask(page, "<img src=x onerror=alert(9)> [x](javascript:alert(10)) who?")
+    assert "<img src=x onerror=alert(9)>" in page.locator("#chat [data-testid=user]").last.inner_text()
+    assert page.locator("#chat img[src=x], a[href^='javascript']").count() == 0
+
     # An abstention looks different from an answer.
     ask(page, "What colour is the bicycle of the Antarctic postmaster?")
     assert page.locator("#chat [data-testid=bot]").last.locator(".qa-abstain").count() == 1
