@@ -26,7 +26,7 @@ from qa.ui_render import (
     header,
     sources_panel,
 )
-from qa.ui_uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, add_uploads, uploads_dir_for
+from qa.ui_uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, add_uploads, size_label, uploads_dir_for
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +234,7 @@ def build_app(app: App, examples: list[str] | None = None):
                         sources = gr.HTML(app._sources(None), elem_id="sources", js_on_load=SOURCES_JS)
                     with gr.Tab("Articles", elem_id="articles-tab"):
                         files = gr.File(
-                            label=f"Add articles ({' '.join(UPLOAD_TYPES)}, up to "
-                            f"{app.max_upload_bytes // (1024 * 1024)} MB each)",
+                            label=f"Add articles ({' '.join(UPLOAD_TYPES)}, up to {size_label(app.max_upload_bytes)} each)",
                             file_count="multiple",
                             file_types=list(UPLOAD_TYPES),
                             elem_id="upload",

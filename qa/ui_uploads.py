@@ -19,6 +19,11 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 ID_PREFIX = "uploads/"
 
 
+def size_label(n: int) -> str:
+    """A byte count as people read it: 5 MB, 200 KB."""
+    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{max(1, round(n / 1024))} KB"
+
+
 class UploadError(InputError):
     """An uploaded file that cannot be added: wrong type, too large, unreadable."""
 
@@ -73,7 +78,7 @@ def _check(path: Path, name: str, max_bytes: int) -> None:
         raise UploadError(f"{name}: only {' '.join(UPLOAD_TYPES)} files can be uploaded")
     size = path.stat().st_size
     if size > max_bytes:
-        raise UploadError(f"{name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+        raise UploadError(f"{name}: {size_label(size)} is over the {size_label(max_bytes)} limit")
 
 
 def save_upload(src: Path, original_name: str, folder: Path, max_bytes: int = MAX_UPLOAD_BYTES) -> Path:
