@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -16,6 +17,26 @@ _LOADED: dict[str, object] = {}
 _LOAD_LOCK = threading.Lock()
 # Torch already uses every core for one batch; concurrent calls would only contend.
 _ENCODE_LOCK = threading.Lock()
+# Calls of at most this many texts (a question, an answer's sentences) run on one thread: they are
+# latency-bound, and when other processes keep the cores busy, OpenMP workers spin-waiting for a
+# core made a one-question call 40x slower (490 ms against 12 ms). Builds keep every core.
+SINGLE_THREAD_TEXTS = BATCH_SIZE
+
+
+@contextmanager
+def _threads(n: int | None):
+    """Run torch on `n` threads inside the block (unchanged for None)."""
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class Embedder:
@@ -77,6 +98,7 @@ class Embedder:
         # Sorting by length keeps padding, and so wasted compute, small in each batch.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.dimension), dtype="float32")
+        threads = 1 if len(texts) <= SINGLE_THREAD_TEXTS else None
         bar = None
         if progress:
             from tqdm import tqdm
@@ -85,7 +107,7 @@ class Embedder:
         try:
             for i in range(0, len(texts), BATCH_SIZE):
                 idx = order[i : i + BATCH_SIZE]
-                with _ENCODE_LOCK:
+                with _ENCODE_LOCK, _threads(threads):
                     vecs = model.encode(
                         [texts[j] for j in idx],
                         batch_size=BATCH_SIZE,
