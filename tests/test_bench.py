@@ -1,0 +1,27 @@
+"""The benchmarks run end to end on the default corpus and report sane figures (no speed is asserted)."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import CORPUS, ROOT
+
+
+def test_build_and_search_reports_throughput_and_latency():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "bench/build_and_search.py", str(CORPUS), "--queries", "5", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert r["documents"] == 1 and r["chunks"] >= 5 and r["tokens"] > 500
+    assert r["chunks_per_s"] > 0 and r["tokens_per_s"] > r["chunks_per_s"]
+    assert 0 < r["build_fraction_of_matmul_limit"] < 1
+    assert r["queries"] == 5 and 0 < r["retrieve"]["p50_ms"] <= r["retrieve"]["p95_ms"]
+    assert 0 < r["answer"]["p50_ms"] <= r["answer"]["p95_ms"]
