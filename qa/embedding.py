@@ -125,4 +125,24 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One normalised vector for a question, shaped (1, dim)."""
+        if self._model is None and str(self.ref.path) not in _LOADED:
+            # Without torch loaded yet, a question is embedded torch-free (same vectors to 1e-7),
+            # sparing a cold process the seconds of importing torch and sentence-transformers.
+            light = _light_encoder(self.ref.path)
+            if light is not None:
+                return light.encode([text])
         return self.encode([text])
+
+
+_LIGHT: dict[str, object] = {}
+
+
+def _light_encoder(path):
+    """The numpy encoder of a model folder, or None when the folder is not a plain BERT."""
+    from qa.bert_numpy import NumpyBert, supported
+
+    key = str(path)
+    with _LOAD_LOCK:
+        if key not in _LIGHT:
+            _LIGHT[key] = NumpyBert(path) if supported(path) else None
+        return _LIGHT[key]

@@ -32,3 +32,14 @@ def test_local_model_folder_gets_its_own_id():
     by_path = resolve_model(str(bundled.path))
     assert by_path.path == bundled.path
     assert by_path.id != DEFAULT_MODEL and by_path.id.startswith(bundled.path.name + "@")
+
+
+def test_torch_free_question_vectors_match_sentence_transformers():
+    from qa.bert_numpy import NumpyBert, supported
+    from qa.embedding import Embedder
+
+    embedder = Embedder()
+    assert supported(embedder.ref.path)
+    texts = ["who proposed the 3+3 format?", "The ministers met in Tehran on Monday to discuss the talks in detail."]
+    light = NumpyBert(embedder.ref.path).encode(texts)
+    assert np.abs(light - embedder.encode(texts)).max() < 1e-5
