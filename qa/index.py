@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from qa.embedding import Embedder
-from qa.errors import IndexMismatchError, InputError
+from qa.errors import IndexCorruptError, IndexMismatchError, InputError
 from qa.models import recorded_model, resolve_model
 from qa.records import Answer, Document, Passage
 from qa.retrieval import Filters, hybrid_search
@@ -43,7 +43,7 @@ class Index:
         self._lock = threading.RLock()
         self._store: Store | None = None
         self._generation: str | None = None
-        self._pointer_mtime: float | None = None
+        self._pointer_mtime: tuple[int, int] | None = None
         self._refresh(force=True)
         manifest = self.manifest
         ref = recorded_model(manifest.model_id, manifest.model_path)
@@ -59,21 +59,36 @@ class Index:
 
     def _refresh(self, force: bool = False) -> None:
         """Switch to the newest generation if another process committed one."""
-        try:
-            mtime = (self.path / CURRENT).stat().st_mtime_ns
-        except FileNotFoundError:
-            mtime = None
-        if not force and mtime == self._pointer_mtime:
+        pointer = self._pointer_stamp()
+        if not force and pointer == self._pointer_mtime:
             return
         with self._lock:
-            gen = current_generation(self.path)
-            if gen.name != self._generation:
-                store = Store(gen)
-                old, self._store = self._store, store
+            for attempt in range(3):
+                gen = current_generation(self.path)
+                if gen.name == self._generation:
+                    break
+                try:
+                    store = Store(gen)
+                except IndexCorruptError:
+                    # A writer may have replaced and pruned this generation while it was being opened.
+                    if attempt == 2 or current_generation(self.path) == gen:
+                        raise
+                    pointer = self._pointer_stamp()
+                    continue
+                # The old store is not closed here: other threads may be mid-query on its connections
+                # (closing them under a running statement crashes SQLite); they close when it is dropped.
+                self._store = store
                 self._generation = gen.name
-                if old is not None:
-                    old.close()
-            self._pointer_mtime = mtime
+                break
+            self._pointer_mtime = pointer
+
+    def _pointer_stamp(self) -> tuple[int, int] | None:
+        # CURRENT is replaced by rename, so its inode changes even when two commits share an mtime tick.
+        try:
+            st = (self.path / CURRENT).stat()
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
 
     @property
     def store(self) -> Store:

@@ -20,9 +20,10 @@ import shutil
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,10 @@ VECTORS = "vectors.faiss"
 DATABASE = "store.sqlite"
 CURRENT = "CURRENT"
 LOCK = ".lock"
-KEEP_GENERATIONS = 2
+# A replaced generation is deleted only this long after its successor went live, so a reader that
+# read CURRENT just before the switch can still open it.
+PRUNE_AFTER_SECONDS = 30.0
+CHECKED_FILES = (VECTORS, DATABASE)
 
 SCHEMA = """
 CREATE TABLE documents (
@@ -90,6 +94,8 @@ class Manifest:
     built_at: str
     updated_at: str
     faiss_index: str = "IDMap2,Flat"
+    # Size and CRC-32 of each data file, checked when a reader opens the generation.
+    files: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True)
@@ -113,6 +119,16 @@ class Manifest:
             return cls(**known)
         except TypeError as exc:
             raise IndexCorruptError(f"{path} lacks fields ({exc}); rebuild the index with `qa index build`") from exc
+
+
+def file_digest(path: Path) -> dict[str, int]:
+    """Size and CRC-32 of a file; CRC-32 runs at gigabytes a second, so checking every load is cheap."""
+    crc, size = 0, 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            crc = zlib.crc32(block, crc)
+            size += len(block)
+    return {"bytes": size, "crc32": crc}
 
 
 def now_iso() -> str:
@@ -194,18 +210,39 @@ def publish(index_dir: Path, work: Path) -> Path:
     gens = sorted(p.name for p in index_dir.glob("gen-*"))
     number = int(gens[-1].split("-")[1]) + 1 if gens else 1
     gen = index_dir / f"gen-{number:06d}"
+    try:
+        previous = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except OSError:
+        previous = ""
     for f in work.iterdir():
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
     os.rename(work, gen)
+    os.utime(gen)  # the folder's mtime records when it went live, for pruning
     _fsync_dir(index_dir)
     _write_atomic(index_dir / CURRENT, gen.name + "\n")
     _fsync_dir(index_dir)
-    # Readers that opened an older generation keep their open files; the newest old one
-    # stays for readers that read CURRENT just before the switch.
-    for old in sorted(p for p in index_dir.glob("gen-*") if p != gen)[: -(KEEP_GENERATIONS - 1) or None]:
-        shutil.rmtree(old, ignore_errors=True)
+    prune(index_dir, keep={gen.name, previous})
     return gen
+
+
+def prune(index_dir: Path, keep: set[str]) -> None:
+    """Delete generations other than `keep` that were replaced more than PRUNE_AFTER_SECONDS ago.
+
+    Readers that opened an older generation keep their open files; a generation left half-published
+    or half-deleted by a crash is never live, and goes here too.
+    """
+    gens = sorted(index_dir.glob("gen-*"))
+    now = time.time()
+    for old, newer in zip(gens, gens[1:]):
+        if old.name in keep:
+            continue
+        try:
+            replaced = newer.stat().st_mtime
+        except OSError:
+            continue
+        if now - replaced >= PRUNE_AFTER_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def is_index_dir(path: Path) -> bool:
@@ -231,10 +268,32 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._conn_lock = threading.Lock()
+        if not writable:
+            self._verify_files()
         self.vectors = self._read_vectors()
         self._check_counts()
 
     # -- files
+
+    def _verify_files(self) -> None:
+        """IndexCorruptError naming the file whose size or checksum differs from the manifest's record."""
+        recorded = self.manifest.files
+        if not isinstance(recorded, dict):
+            raise IndexCorruptError(f"{self.folder / MANIFEST} is damaged (bad 'files'); rebuild the index")
+        for name, want in recorded.items():
+            path = self.folder / name
+            if not path.is_file():
+                raise IndexCorruptError(f"{path} is missing; rebuild the index with `qa index build`")
+            got = file_digest(path)
+            if not isinstance(want, dict) or got["bytes"] != want.get("bytes"):
+                raise IndexCorruptError(
+                    f"{path} is damaged: {got['bytes']} bytes, the manifest recorded "
+                    f"{want.get('bytes') if isinstance(want, dict) else want} (truncated?); rebuild the index"
+                )
+            if got["crc32"] != want.get("crc32"):
+                raise IndexCorruptError(
+                    f"{path} is damaged: its checksum does not match the manifest; rebuild the index"
+                )
 
     def _read_vectors(self):
         import faiss
@@ -284,7 +343,7 @@ class Store:
                 conn.execute("PRAGMA foreign_keys = ON")
             else:
                 conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            conn.execute("PRAGMA query_only = %d" % (0 if self.writable else 1))
+            conn.execute(f"PRAGMA query_only = {0 if self.writable else 1}")
             self._local.conn = conn
             with self._conn_lock:
                 self._connections.append(conn)
@@ -451,7 +510,8 @@ class Store:
         self.close()
         faiss.write_index(self.vectors, str(self.folder / VECTORS))
         fields = {**self.manifest.__dict__, **manifest_changes}
-        fields.update(documents=docs, chunks=chunks, tokens=tokens, updated_at=now_iso())
+        files = {name: file_digest(self.folder / name) for name in CHECKED_FILES}
+        fields.update(documents=docs, chunks=chunks, tokens=tokens, updated_at=now_iso(), files=files)
         self.manifest = Manifest(**fields)
         _write_atomic(self.folder / MANIFEST, self.manifest.to_json())
         return self.manifest
