@@ -172,6 +172,7 @@ def add_documents(
         docs = load_corpus(items, report)
     if not docs:
         raise CorpusError(f"no readable articles in {', '.join(map(str, items)) or 'the given paths'}")
+    current_generation(index_dir)  # a mistyped --index is reported before the lock would create the folder
     with write_lock(index_dir, wait=30):
         gen, manifest = _open_for_update(index_dir, None)
         embedder = embedder or Embedder(recorded_model(manifest.model_id, manifest.model_path))
@@ -212,6 +213,7 @@ def remove_documents(doc_ids: Iterable[str], index_dir: str | Path = "index") ->
     ids = list(dict.fromkeys(doc_ids))
     if not ids:
         raise InputError("no document id given")
+    current_generation(index_dir)  # a mistyped --index is reported before the lock would create the folder
     with write_lock(index_dir, wait=30):
         gen, _ = _open_for_update(index_dir, None)
         work = new_workdir(index_dir)

@@ -108,6 +108,8 @@ class Manifest:
             raise IndexCorruptError(f"{path} is missing; rebuild the index with `qa index build`") from exc
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild the index with `qa index build`") from exc
+        if not isinstance(data, dict) or "format_version" not in data:
+            raise IndexCorruptError(f"{path} is not an index manifest; rebuild the index with `qa index build`")
         version = data.get("format_version")
         if version != FORMAT_VERSION:
             raise IndexMismatchError(

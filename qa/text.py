@@ -19,7 +19,8 @@ ABBREVIATIONS = frozenset(
 _TERMINALS = ".!?…"
 _CLOSERS = "\"'”’)]»"
 # A candidate boundary: terminal punctuation, then closing quotes/brackets, then whitespace.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]»]*(?=\s)")
+# Matches start only at the first mark of a run and never backtrack, so a page of "......" stays linear.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’)\]»]*+(?=\s)")
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n?\s*")
 
 
@@ -60,23 +61,22 @@ def _line_breaks(text: str) -> list[int]:
     """Offsets where a line break ends a sentence: the line before it has no terminal punctuation
     but the next line starts like a new sentence or block (headers, titles, list items)."""
     cuts = []
-    for m in re.finditer(r"\n", text):
-        prev = text[: m.start()].rstrip()
-        if not prev:
+    # One cut per run of whitespace holding line breaks: further breaks in the run would only cut
+    # empty spans, and looking at each one's surroundings is quadratic on long blank runs.
+    for run in re.finditer(r"\s+", text):
+        if run.start() == 0 or run.end() >= len(text) or "\n" not in run.group():
             continue
-        nxt = _next_visible(text, m.end())
-        if nxt >= len(text):
-            continue
-        last = prev[-1]
+        cut, nxt = text.index("\n", run.start()), run.end()
+        last = text[run.start() - 1]
         if last in _TERMINALS or last in _CLOSERS:
-            cuts.append(m.start())
+            cuts.append(cut)
             continue
         # "said Russia\n\nwas supportive": a break before a lowercase word is mid-sentence.
         if text[nxt].islower() or text[nxt] in ",;:)]":
             continue
         if last in ",;:(-–—":
             continue
-        cuts.append(m.start())
+        cuts.append(cut)
     return cuts
 
 
