@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from qa import entities as ner
-from qa.candidates import Span, best_span, entity_spans, phrase_span, reason_spans, window_overlap
+from qa.candidates import (
+    Span,
+    abstain_below,
+    best_span,
+    entity_spans,
+    make_span,
+    phrase_span,
+    reason_spans,
+    window_overlap,
+)
 from qa.evidence import Sentence, SentenceScorer, content_stems, passage_sentences, stem
 from qa.questions import PERSON, QuestionType, conversation_context, is_follow_up, question_type, rewrite_follow_up
-from qa.records import Answer, Citation
+from qa.records import Answer, Citation, Passage
 from qa.text import split_sentences
 
 if TYPE_CHECKING:
@@ -20,7 +28,6 @@ if TYPE_CHECKING:
 
 EVIDENCE_PASSAGES = 4
 CANDIDATE_SENTENCES = 4
-ABSTAIN_BELOW = 0.35
 
 _SUBJECT_PRONOUN = re.compile(
     r"^\W*(he|she|they)\b|[,;]\s*(he|she|they)\s+(said|says|added|told|revealed|noted)\b", re.I
@@ -118,10 +125,10 @@ def _fullest_form(index: Index, doc_id: str, name: str, template: Sentence) -> t
     return best, best_sentence
 
 
-def _pick(
+def _candidates(
     index: Index, qtype: QuestionType, ranked: list[Sentence], weights: dict[str, float], question_stems: set[str]
-) -> tuple[Span | None, tuple[Sentence, ...]]:
-    """The best short-answer span and the sentences that support it."""
+) -> tuple[list[Span], dict[int, Sentence]]:
+    """Short-answer candidates, and for speaker candidates the earlier sentence that names them (by span id)."""
     top = ranked[:CANDIDATE_SENTENCES]
     spans = entity_spans(top, qtype, weights, question_stems)
     if qtype.wh == "why":
@@ -129,7 +136,7 @@ def _pick(
     best_sentence = top[0]
     extra: dict[int, Sentence] = {}
     if qtype.labels & PERSON:
-        for sentence in top[:2]:
+        for position, sentence in enumerate(top[:2]):
             # A sentence whose subject is "he", or a quotation continued from an earlier sentence,
             # names its speaker earlier in the document.
             if not (_SUBJECT_PRONOUN.search(sentence.text) or sentence.text.startswith(("“", '"'))):
@@ -143,43 +150,36 @@ def _pick(
             )
             if share < 0.5:
                 # "He" in the sentence is the answer: it takes that sentence's evidence.
-                span = Span(
-                    sentence,
-                    prev.start + ent.start,
-                    prev.start + ent.end,
-                    ent.text,
-                    ent.label,
-                    1.0,
-                    window_overlap(sentence.text, 0, 3, weights),
-                    0.0,
-                    share,
-                )
+                base = make_span(sentence, position, 0, 0, ent.label, 1.0, weights, question_stems)
+                features = {**base.features, "is_speaker": 1.0, "in_question": share, "length": 0.2, "long": 0.0}
+                features["window"] = window_overlap(sentence.text, 0, 3, weights)
+                span = Span(sentence, prev.start + ent.start, prev.start + ent.end, ent.text, ent.label, features)
                 spans.append(span)
                 extra[id(span)] = prev
     if not spans and not qtype.labels:
         phrase = phrase_span(best_sentence, question_stems, weights)
         if phrase:
             spans.append(phrase)
-    chosen = best_span(spans)
-    if chosen is None:
-        return None, ()
-    support = (extra[id(chosen)], chosen.sentence) if id(chosen) in extra else (chosen.sentence,)
-    return chosen, support
+    return spans, extra
 
 
 # ---------------------------------------------------------------- citations
 
 
 def _merge(sentences: Sequence[Sentence]) -> list[tuple[str, int, int, Sentence]]:
-    """Adjacent sentences of one document become one quote."""
+    """Adjacent sentences of one document become one quote; quotes keep the order of their first sentence
+    in `sentences`, so the main evidence stays first."""
+    importance = {(s.doc_id, s.start): i for i, s in reversed(list(enumerate(sentences)))}
     ordered = sorted(set(sentences), key=lambda s: (s.doc_id, s.start))
     merged: list[list[Any]] = []
     for s in ordered:
         if merged and merged[-1][0] == s.doc_id and s.start - merged[-1][2] <= 3:
             merged[-1][2] = max(merged[-1][2], s.end)
+            merged[-1][4] = min(merged[-1][4], importance[(s.doc_id, s.start)])
         else:
-            merged.append([s.doc_id, s.start, s.end, s])
-    return [(d, a, b, s) for d, a, b, s in merged]
+            merged.append([s.doc_id, s.start, s.end, s, importance[(s.doc_id, s.start)]])
+    merged.sort(key=lambda m: m[4])
+    return [(d, a, b, s) for d, a, b, s, _ in merged]
 
 
 def _citations(index: Index, support: Sequence[Sentence]) -> tuple[Citation, ...]:
@@ -197,56 +197,69 @@ def _citations(index: Index, support: Sequence[Sentence]) -> tuple[Citation, ...
                 source=s.source,
             )
         )
-    # The quote holding the main evidence comes first.
     return tuple(out)
-
-
-# ---------------------------------------------------------------- confidence
-
-
-def _confidence(best: Sentence, span: Span | None) -> float:
-    """Probability-like confidence from the evidence sentence's scores and the answer span's fit."""
-    if span is None:
-        z = -3.0 + 3.0 * best.dense + 2.0 * best.lexical
-    else:
-        z = -3.6 + 3.0 * span.sentence.dense + 2.5 * span.sentence.lexical + 1.5 * span.window + 1.0 * span.type_fit
-    return 1.0 / (1.0 + math.exp(-z))
 
 
 # ---------------------------------------------------------------- entry point
 
 
-def answer_question(
+@dataclass(frozen=True)
+class Deliberation:
+    """Everything an answer is chosen from: passages, ranked evidence sentences and candidate spans."""
+
+    question: str
+    search_text: str
+    passages: tuple[Passage, ...]
+    sentences: tuple[Sentence, ...]
+    candidates: tuple[Span, ...]
+    speakers: dict[int, Sentence]
+
+
+def deliberate(
     index: Index, question: str, history: Sequence[Any] | None = None, k: int = 5, **filters: Any
-) -> Answer:
-    """Answer `question` from `index`; `history` holds earlier turns (Answers, questions or (q, a) pairs)."""
+) -> Deliberation:
+    """Retrieve, score the evidence sentences and list the candidate short answers of a question."""
     from qa.index import clean_question
 
     question = clean_question(question)
     search_text = rewrite_follow_up(question, history)
-    passages = index.retrieve(search_text, k=max(k, EVIDENCE_PASSAGES), **filters)
-    shown = tuple(passages[:k])
+    passages = tuple(index.retrieve(search_text, k=max(k, EVIDENCE_PASSAGES), **filters))
     if not passages:
-        return Answer(question, None, True, 0.0, (), shown, search_text)
+        return Deliberation(question, search_text, passages, (), (), {})
     scorer = _scorer(index)
     qvec = index.embed_question(search_text)
-    ranked = scorer.score(search_text, qvec, passage_sentences(passages[:EVIDENCE_PASSAGES]))
-    weights = scorer.term_weights(search_text)
+    weights = scorer.term_weights(question)
+    if search_text != question:
+        # Words carried over from earlier turns count, but less than the question's own.
+        for term, weight in scorer.term_weights(search_text).items():
+            weights.setdefault(term, 0.5 * weight)
+    ranked = scorer.score(weights, qvec, passage_sentences(passages[:EVIDENCE_PASSAGES]))
     # The question's own words, and a follow-up's earlier question, are not answers.
     qtype = question_type(question)
     question_stems = set(content_stems(question)) - ({stem(qtype.head)} if qtype.head else set())
     context = conversation_context(history) if is_follow_up(question) else None
     if context is not None and context.last_question:
         question_stems |= set(content_stems(context.last_question))
-    span, support = _pick(index, qtype, ranked, weights, question_stems)
-    confidence = _confidence(ranked[0], span)
-    if span is None or confidence < ABSTAIN_BELOW:
-        return Answer(question, None, True, confidence, (), shown, search_text)
-    text, support = span.text, list(support)
+    spans, speakers = _candidates(index, qtype, ranked, weights, question_stems)
+    return Deliberation(question, search_text, passages, tuple(ranked), tuple(spans), speakers)
+
+
+def answer_question(
+    index: Index, question: str, history: Sequence[Any] | None = None, k: int = 5, **filters: Any
+) -> Answer:
+    """Answer `question` from `index`; `history` holds earlier turns (Answers, questions or (q, a) pairs)."""
+    d = deliberate(index, question, history, k, **filters)
+    shown = d.passages[:k]
+    span = best_span(list(d.candidates))
+    confidence = span.probability if span is not None else 0.0
+    if span is None or confidence < abstain_below():
+        return Answer(d.question, None, True, confidence, (), shown, d.search_text)
+    support = [span.sentence] + ([d.speakers[id(span)]] if id(span) in d.speakers else [])
+    text = span.text
     if span.label in ("PERSON", "ORG"):
         fuller, where = _fullest_form(index, span.sentence.doc_id, text, support[-1])
         if fuller != text and where is not None:
             text = fuller
             if not any(fuller in s.text for s in support):
                 support.append(where)
-    return Answer(question, text, False, confidence, _citations(index, support), shown, search_text)
+    return Answer(d.question, text, False, confidence, _citations(index, support), shown, d.search_text)

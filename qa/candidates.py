@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from qa import entities as ner
 from qa.evidence import Sentence, stem
@@ -23,6 +27,56 @@ _LEADING = re.compile(
 )
 
 
+FEATURES = (
+    "sentence_dense",
+    "sentence_lexical",
+    "sentence_rank",
+    "passage_rank",
+    "window",
+    "window_near",
+    "type_fit",
+    "cue",
+    "in_question",
+    "is_entity",
+    "is_phrase",
+    "is_list",
+    "is_reason",
+    "is_speaker",
+    "length",
+    "long",
+    "label_person",
+    "label_place",
+    "label_date",
+    "label_number",
+    "label_org",
+    "label_norp",
+)
+_WEIGHTS_FILE = Path(__file__).with_name("answer_ranker.json")
+
+
+@lru_cache(maxsize=1)
+def ranker_weights() -> tuple[dict[str, float], float]:
+    """Weights of the candidate ranker (a logistic model fitted by bench/tune_answer_ranker.py)."""
+    data = json.loads(_WEIGHTS_FILE.read_text(encoding="utf-8"))
+    return {k: float(data["weights"].get(k, 0.0)) for k in FEATURES}, float(data["bias"])
+
+
+def abstain_below() -> float:
+    """The confidence under which an answer is withheld, fitted with the ranker."""
+    return float(json.loads(_WEIGHTS_FILE.read_text(encoding="utf-8")).get("abstain_below", 0.2))
+
+
+def _label_features(label: str) -> dict[str, float]:
+    return {
+        "label_person": float(label == "PERSON"),
+        "label_place": float(label in ("GPE", "LOC", "FAC")),
+        "label_date": float(label in ("DATE", "TIME")),
+        "label_number": float(label in ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")),
+        "label_org": float(label == "ORG"),
+        "label_norp": float(label == "NORP"),
+    }
+
+
 @dataclass(frozen=True)
 class Span:
     """A candidate short answer: offsets into its sentence's document, with the features that score it."""
@@ -32,20 +86,50 @@ class Span:
     end: int
     text: str
     label: str
-    type_fit: float
-    window: float
-    cue: float
-    in_question: float
+    features: dict[str, float] = field(compare=False, hash=False)
 
     @property
-    def score(self) -> float:
-        return (
-            0.6 * self.sentence.score
-            + 0.5 * self.window
-            + 0.35 * self.type_fit
-            + 0.1 * self.cue
-            - 0.6 * self.in_question
-        )
+    def probability(self) -> float:
+        """Estimated probability that this span is a right answer."""
+        weights, bias = ranker_weights()
+        z = bias + sum(weights[k] * self.features.get(k, 0.0) for k in FEATURES)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def make_span(
+    sentence: Sentence,
+    sentence_position: int,
+    start: int,
+    end: int,
+    label: str,
+    type_fit: float,
+    weights: dict[str, float],
+    question_stems: set[str],
+    cue: float = 0.0,
+) -> Span:
+    """A candidate for sentence.text[start:end] (sentence offsets) with its features computed."""
+    text = sentence.text[start:end]
+    n_words = len(text.split())
+    features = {
+        "sentence_dense": sentence.dense,
+        "sentence_lexical": sentence.lexical,
+        "sentence_rank": 1.0 / (1 + sentence_position),
+        "passage_rank": 1.0 / sentence.passage_rank,
+        "window": window_overlap(sentence.text, start, end, weights),
+        "window_near": window_overlap(sentence.text, start, end, weights, width=3),
+        "type_fit": type_fit,
+        "cue": cue,
+        "in_question": _question_share(text, question_stems),
+        "is_entity": float(label not in ("NP", "REASON", "PHRASE")),
+        "is_phrase": float(label in ("NP", "PHRASE")),
+        "is_list": float(bool(re.search(r",|\band\b", text))),
+        "is_reason": float(label == "REASON"),
+        "is_speaker": 0.0,
+        "length": min(n_words, 12) / 12.0,
+        "long": float(n_words > 6),
+        **_label_features(label),
+    }
+    return Span(sentence, sentence.start + start, sentence.start + end, text, label, features)
 
 
 def _clean_entity(text: str, start: int, end: int) -> tuple[int, int]:
@@ -98,62 +182,41 @@ def _question_share(text: str, question_stems: set[str]) -> float:
 def entity_spans(
     sentences: list[Sentence], qtype: QuestionType, weights: dict[str, float], question_stems: set[str]
 ) -> list[Span]:
-    """Entities of the evidence sentences as candidates, scored by type fit, nearby question words and cues."""
+    """Entities (and, for untyped questions, noun phrases) of the evidence sentences as candidates."""
     spans = []
-    for s, ents in zip(sentences, ner.entities([s.text for s in sentences])):
-        for e in _merge_adjacent(s.text, list(ents), qtype.plural):
+    for position, (s, found) in enumerate(zip(sentences, ner.analyse([s.text for s in sentences]))):
+        options = _merge_adjacent(s.text, list(found.entities), qtype.plural)
+        if not qtype.labels:
+            # With no entity type to look for, any noun phrase may be the answer.
+            taken = {(e.start, e.end) for e in options}
+            options += [p for p in found.noun_phrases if (p.start, p.end) not in taken]
+        for e in options:
             fit = qtype.preference(e.label)
             if fit <= 0.0:
                 continue
             a, b = _clean_entity(s.text, e.start, e.end)
-            if b <= a:
+            if b <= a or _question_share(s.text[a:b], question_stems) >= 0.99:
                 continue
-            share = _question_share(s.text[a:b], question_stems)
-            if share >= 0.99:
-                continue
+            if qtype.plural and not re.search(r",|\band\b", s.text[a:b]):
+                fit *= 0.7  # "which countries ..." asks for several
             cue_re = _CUES.get(qtype.wh)
             cue = 1.0 if cue_re and cue_re.search(s.text[max(0, a - 12) : a]) else 0.0
-            spans.append(
-                Span(
-                    s,
-                    s.start + a,
-                    s.start + b,
-                    s.text[a:b],
-                    e.label,
-                    fit,
-                    window_overlap(s.text, a, b, weights),
-                    cue,
-                    share,
-                )
-            )
+            spans.append(make_span(s, position, a, b, e.label, fit, weights, question_stems, cue))
     return spans
 
 
 def reason_spans(sentences: list[Sentence], weights: dict[str, float], question_stems: set[str]) -> list[Span]:
     """For "why" questions: the clause after a causal cue ("after self-isolating over COVID-19 fears")."""
     spans = []
-    for s in sentences:
+    for position, s in enumerate(sentences):
         for m in _REASON.finditer(s.text):
-            rest = s.text[m.start() :]
-            stop = re.search(r"[,;.:”\"]|\s(?:and|but|said|says)\s", rest[len(m.group()) :])
-            end = m.start() + len(m.group()) + (stop.start() if stop else len(rest) - len(m.group()))
-            text = s.text[m.start() : end].rstrip()
-            if len(text.split()) < 3:
+            rest = s.text[m.end() :]
+            stop = re.search(r"[,;.:”\"]|\s(?:and|but|said|says)\s", rest)
+            end = m.end() + (stop.start() if stop else len(rest))
+            end = m.start() + len(s.text[m.start() : end].rstrip())
+            if len(s.text[m.start() : end].split()) < 3:
                 continue
-            share = _question_share(text, question_stems)
-            spans.append(
-                Span(
-                    s,
-                    s.start + m.start(),
-                    s.start + m.start() + len(text),
-                    text,
-                    "REASON",
-                    0.8,
-                    window_overlap(s.text, m.start(), end, weights),
-                    0.0,
-                    share,
-                )
-            )
+            spans.append(make_span(s, position, m.start(), end, "REASON", 0.8, weights, question_stems))
     return spans
 
 
@@ -182,25 +245,15 @@ def phrase_span(sentence: Sentence, question_stems: set[str], weights: dict[str,
     end = start + len(sentence.text[start:end].rstrip(' .,;:”"'))
     if end <= start:
         return None
-    return Span(
-        sentence,
-        sentence.start + start,
-        sentence.start + end,
-        sentence.text[start:end],
-        "PHRASE",
-        0.3,
-        window_overlap(sentence.text, start, end, weights),
-        0.0,
-        0.0,
-    )
+    return make_span(sentence, 0, start, end, "PHRASE", 0.3, weights, question_stems)
 
 
 def best_span(spans: list[Span], key: Callable[[Span], float] | None = None) -> Span | None:
-    """The best candidate; one answer found in several sentences gathers their evidence."""
+    """The most probable candidate; one answer found in several sentences gathers their evidence."""
     if not spans:
         return None
-    key = key or (lambda s: s.score)
+    key = key or (lambda s: s.probability)
     support: dict[str, int] = {}
     for s in spans:
         support[s.text.lower()] = support.get(s.text.lower(), 0) + 1
-    return max(spans, key=lambda s: key(s) + 0.03 * (support[s.text.lower()] - 1))
+    return max(spans, key=lambda s: key(s) + 0.02 * (support[s.text.lower()] - 1))

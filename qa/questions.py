@@ -41,6 +41,11 @@ for _labels, _nouns in (
     for _noun in _nouns.split():
         _HEADS[_noun] = _labels
 
+CONTEXT_WORDS = 40
+_VERBS = frozenset(
+    "is are was were be been do does did has have had will would can could should may might must "
+    "of in on at by for from to with".split()
+)
 _PRONOUNS = re.compile(
     r"\b(he|she|him|his|her|hers|they|them|their|it|its|this|that|these|those|there|the same)\b", re.I
 )
@@ -59,7 +64,7 @@ class QuestionType:
     def preference(self, label: str) -> float:
         """How well an entity label fits this question, 0..1."""
         if not self.labels:
-            return 0.5 if label in _UNTYPED_LABELS else 0.2
+            return 0.5 if label in _UNTYPED_LABELS else 0.45 if label == "NP" else 0.2
         if label not in self.labels:
             return 0.0
         return _PREFERENCE.get((self.wh, label), 1.0 if label in _PRIMARY.get(self.wh, self.labels) else 0.6)
@@ -93,12 +98,22 @@ def question_type(question: str) -> QuestionType:
         return QuestionType("who", PERSON | ORGANISATION)
     if re.search(r"\bwhere\b", q):
         return QuestionType("where", PLACE)
+    named = re.search(r"\bwhat\s+(?:is|was|are|were)\s+the\s+names?\s+of\s+(?:the\s+|a\s+|an\s+)?(\w+)", q)
+    if named and named.group(1) in _HEADS:
+        head = named.group(1)
+        return QuestionType("what", _HEADS[head], head.endswith("s"), head)
     m = re.search(r"\b(which|what)\s+(?:\w+\s+){0,2}?(\w+)\b", q)
     if m:
-        for word in re.findall(r"[a-z]+", q[m.start() :])[1:4]:
+        # The head is the last known noun of the phrase after which/what ("what present day county").
+        head = None
+        for word in re.findall(r"[a-z]+", q[m.end(1) :])[:4]:
+            if word in _VERBS:
+                break
             if word in _HEADS:
-                plural = word.endswith("s") and word[:-1] in _HEADS or word == "people" or word.endswith("ies")
-                return QuestionType(m.group(1), _HEADS[word], plural, word)
+                head = word
+        if head:
+            plural = head.endswith("s") and head[:-1] in _HEADS or head == "people" or head.endswith("ies")
+            return QuestionType(m.group(1), _HEADS[head], plural, head)
         return QuestionType(m.group(1), frozenset())
     if re.search(r"\bwhy\b", q):
         return QuestionType("why", frozenset())
@@ -110,7 +125,8 @@ def question_type(question: str) -> QuestionType:
 def _turn_text(turn: Any) -> tuple[str, str | None]:
     """(question, answer text) of one history turn in any of the accepted shapes."""
     if isinstance(turn, Answer):
-        return turn.question, turn.text
+        # A follow-up's resolved form carries the topic of the turns before it.
+        return turn.resolved_question or turn.question, turn.text
     if isinstance(turn, str):
         return turn, None
     if isinstance(turn, dict):
@@ -157,7 +173,9 @@ def conversation_context(history: Sequence[Any] | None) -> Context | None:
         return None
     last_q = questions[-1]
     last_a = answers[-1] if answers else None
-    return Context(text=" ".join(x for x in (last_q, last_a) if x), last_answer=last_a, last_question=last_q)
+    words = " ".join(x for x in (last_q, last_a) if x).replace("(", " ").replace(")", " ").split()
+    # The most recent words matter most; a long chain of follow-ups keeps only its tail.
+    return Context(text=" ".join(words[-CONTEXT_WORDS:]), last_answer=last_a, last_question=last_q)
 
 
 def rewrite_follow_up(question: str, history: Sequence[Any] | None) -> str:
