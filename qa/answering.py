@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from qa import entities as ner
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from qa.index import Index
 
 EVIDENCE_PASSAGES = 4
+FOLLOW_UP_BONUS = 0.15
 CANDIDATE_SENTENCES = 4
 
 _SUBJECT_PRONOUN = re.compile(
@@ -203,6 +204,20 @@ def _citations(index: Index, support: Sequence[Sentence]) -> tuple[Citation, ...
 # ---------------------------------------------------------------- entry point
 
 
+def _near_last_answer(ranked: list[Sentence], history: Sequence[Any] | None) -> list[Sentence]:
+    """A follow-up is most likely about what the last answer quoted: its sentences, and their
+    neighbours, gain a little."""
+    last = next((t for t in reversed(history or []) if isinstance(t, Answer)), None)
+    if last is None or not last.citations:
+        return ranked
+    spans = [(c.doc_id, c.start, c.end) for c in last.citations]
+    boosted = []
+    for s in ranked:
+        near = any(d == s.doc_id and s.start <= e + 300 and s.end >= b - 300 for d, b, e in spans)
+        boosted.append(replace(s, score=s.score + FOLLOW_UP_BONUS) if near else s)
+    return sorted(boosted, key=lambda s: -s.score)
+
+
 @dataclass(frozen=True)
 class Deliberation:
     """Everything an answer is chosen from: passages, ranked evidence sentences and candidate spans."""
@@ -234,6 +249,8 @@ def deliberate(
         for term, weight in scorer.term_weights(search_text).items():
             weights.setdefault(term, 0.5 * weight)
     ranked = scorer.score(weights, qvec, passage_sentences(passages[:EVIDENCE_PASSAGES]))
+    if search_text != question:
+        ranked = _near_last_answer(ranked, history)
     # The question's own words, and a follow-up's earlier question, are not answers.
     qtype = question_type(question)
     question_stems = set(content_stems(question)) - ({stem(qtype.head)} if qtype.head else set())

@@ -54,7 +54,7 @@ def test_no_chunk_exceeds_the_embedding_window():
     longest = max(len(tokenizer(t)["input_ids"]) for t in texts)
     assert longest <= embedder.max_seq_length, f"a chunk of {longest} word pieces would be truncated"
     for doc, spans in plans:
-        for start, end, n_tokens, _ in spans:
+        for start, end, _n_tokens, _ in spans:
             assert 0 <= start < end <= len(doc.text)
 
 

@@ -12,7 +12,12 @@ from conftest import CORPUS, ROOT
 def run(*args, input=None, check=False):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "qa.cli", *args], cwd=ROOT, input=input, capture_output=True, text=True, env=env,
+        [sys.executable, "-m", "qa.cli", *args],
+        cwd=ROOT,
+        input=input,
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=300,
     )
     if check:
@@ -77,3 +82,42 @@ def test_add_and_remove(tmp_path):
     assert "1 documents" in out and "1 removed" in out
     proc = run("index", "remove", "bridge.txt", "--index", ix)
     assert proc.returncode != 0 and "not in the index" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def built_index(tmp_path_factory):
+    ix = str(tmp_path_factory.mktemp("ask") / "ix")
+    run("-q", "index", "build", str(CORPUS), "--index", ix, check=True)
+    return ix
+
+
+def test_ask_json(built_index):
+    data = json.loads(run("ask", "Who proposed the 3+3 format?", "--index", built_index, "--json", check=True).stdout)
+    assert "Lavrov" in data["answer"] and not data["abstained"]
+    assert "3+3" in data["citations"][0]["quote"]
+    assert data["passages"] and 0 <= data["confidence"] <= 1
+
+
+def test_ask_prints_answer_and_numbered_citations(built_index):
+    out = run("ask", "Who joined the talks via video conference?", "--index", built_index, check=True).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("Vladimir Putin")
+    assert lines[1].startswith("[1] Iran, Russia Finalizing Strategic Partnership Deal (2021-10-11)")
+    assert "Vladimir Putin" in lines[2]
+
+
+def test_ask_abstains_in_words(built_index):
+    out = run("ask", "What is the population of Armenia?", "--index", built_index, check=True).stdout
+    assert out.startswith("I don't know")
+
+
+def test_ask_reads_follow_ups_from_stdin(built_index):
+    questions = "Who is Iran's foreign minister?\n\nWhere did he travel?\n"
+    out = run("ask", "--index", built_index, "--json", input=questions, check=True).stdout
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert [a["answer"] for a in answers] == ["Hussein Amir-Abdollahian", "Moscow"]
+
+
+def test_ask_empty_question_is_a_user_error(built_index):
+    proc = run("ask", "   ", "--index", built_index)
+    assert proc.returncode != 0 and "empty" in proc.stderr and "Traceback" not in proc.stderr

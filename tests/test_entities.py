@@ -1,0 +1,19 @@
+from qa import entities
+
+
+def test_entities_and_noun_phrases():
+    assert entities.available()
+    [a] = entities.analyse(["Russian Foreign Minister Sergei Lavrov met officials in Moscow on Monday."])
+    found = {(e.text, e.label) for e in a.entities}
+    assert ("Sergei Lavrov", "PERSON") in found and ("Moscow", "GPE") in found
+    assert any(p.text == "officials" for p in a.noun_phrases)
+    text = "Russian Foreign Minister Sergei Lavrov met officials in Moscow on Monday."
+    for e in a.entities + a.noun_phrases:
+        assert text[e.start : e.end] == e.text
+
+
+def test_repeated_texts_come_from_the_cache():
+    texts = ["Angela Merkel visited Paris.", "Angela Merkel visited Paris."]
+    first, second = entities.analyse(texts)
+    assert first is second
+    assert entities.entities(texts[:1])[0] == first.entities
