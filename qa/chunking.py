@@ -102,7 +102,12 @@ def _refit(text: str, chunk: ChunkSpan, settings: ChunkerSettings, fits: Callabl
     if fits(text[chunk.start : chunk.end]) or chunk.n_tokens <= 8:
         return [chunk]
     smaller = ChunkerSettings(max(8, chunk.n_tokens // 2), settings.overlap_sentences, settings.encoding)
-    pieces = chunk_text(text[chunk.start : chunk.end], smaller)
+    sub = text[chunk.start : chunk.end]
+    pieces = chunk_text(sub, smaller)
+    if len(pieces) == 1 and pieces[0].n_tokens > smaller.max_tokens:
+        # Sentences joined across a long whitespace run can be over budget as a whole; without this
+        # cut on token boundaries the same chunk would come back forever.
+        pieces = _split_long(sub, 0, len(sub), smaller.max_tokens)
     out: list[ChunkSpan] = []
     for piece in pieces:
         shifted = ChunkSpan(chunk.start + piece.start, chunk.start + piece.end, piece.n_tokens)
