@@ -369,8 +369,6 @@ CHILD = textwrap.dedent(
         wrap(store, "_write_atomic", lambda n, a, at: at == "before" and "crc32" in a[1])
     elif point == "renamed":  # new generation renamed into place, CURRENT not switched
         wrap(store, "_fsync_dir", lambda n, a, at: n == 1 and at == "after")
-    elif point == "switched":  # CURRENT switched, old generations not pruned
-        wrap(store, "_fsync_dir", lambda n, a, at: n == 2 and at == "after")
     elif point == "pruning":  # half-way through deleting an old generation
         def rmtree(path, *args, **kwargs):
             os.unlink(os.path.join(path, sorted(os.listdir(path))[0]))
