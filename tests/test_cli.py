@@ -91,13 +91,6 @@ def built_index(tmp_path_factory):
     return ix
 
 
-def test_ask_json(built_index):
-    data = json.loads(run("ask", "Who proposed the 3+3 format?", "--index", built_index, "--json", check=True).stdout)
-    assert "Lavrov" in data["answer"] and not data["abstained"]
-    assert "3+3" in data["citations"][0]["quote"]
-    assert data["passages"] and 0 <= data["confidence"] <= 1
-
-
 def test_ask_prints_answer_and_numbered_citations(built_index):
     out = run("ask", "Who joined the talks via video conference?", "--index", built_index, check=True).stdout
     lines = out.splitlines()
@@ -106,16 +99,24 @@ def test_ask_prints_answer_and_numbered_citations(built_index):
     assert "Vladimir Putin" in lines[2]
 
 
-def test_ask_abstains_in_words(built_index):
-    out = run("ask", "What is the population of Armenia?", "--index", built_index, check=True).stdout
-    assert out.startswith("I don't know")
-
-
-def test_ask_reads_follow_ups_from_stdin(built_index):
-    questions = "Who is Iran's foreign minister?\n\nWhere did he travel?\n"
+def test_ask_json_lines_from_stdin_with_follow_ups_and_abstention(built_index):
+    questions = (
+        "Who proposed the 3+3 format?\n\nWhat is the population of Armenia?\n"
+        "Who is Iran's foreign minister?\nWhere did he travel?\n"
+    )
     out = run("ask", "--index", built_index, "--json", input=questions, check=True).stdout
-    answers = [json.loads(line) for line in out.splitlines()]
-    assert [a["answer"] for a in answers] == ["Hussein Amir-Abdollahian", "Moscow"]
+    lavrov, population, minister, travel = [json.loads(line) for line in out.splitlines()]
+    assert "Lavrov" in lavrov["answer"] and not lavrov["abstained"]
+    assert "3+3" in lavrov["citations"][0]["quote"]
+    assert lavrov["passages"] and 0 <= lavrov["confidence"] <= 1
+    assert population["abstained"] and population["answer"] is None and population["passages"]
+    assert minister["answer"] == "Hussein Amir-Abdollahian"
+    assert travel["answer"] == "Moscow", "the follow-up is resolved from the previous question"
+
+
+def test_ask_abstains_in_words(built_index):
+    out = run("ask", "--index", built_index, input="What is the population of Armenia?\n", check=True).stdout
+    assert "I don't know" in out
 
 
 def test_ask_empty_question_is_a_user_error(built_index):
