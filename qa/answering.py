@@ -39,18 +39,6 @@ _TITLE_WORDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A possible short answer: a span of an evidence sentence and the sentences that support it."""
-
-    text: str
-    doc_id: str
-    start: int
-    end: int
-    score: float
-    support: tuple[Sentence, ...]
-
-
 def _scorer(index: Index) -> SentenceScorer:
     store = index.store
     scorer = getattr(store, "_sentence_scorer", None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -248,12 +247,11 @@ def phrase_span(sentence: Sentence, question_stems: set[str], weights: dict[str,
     return make_span(sentence, 0, start, end, "PHRASE", 0.3, weights, question_stems)
 
 
-def best_span(spans: list[Span], key: Callable[[Span], float] | None = None) -> Span | None:
+def best_span(spans: list[Span]) -> Span | None:
     """The most probable candidate; one answer found in several sentences gathers their evidence."""
     if not spans:
         return None
-    key = key or (lambda s: s.probability)
     support: dict[str, int] = {}
     for s in spans:
         support[s.text.lower()] = support.get(s.text.lower(), 0) + 1
-    return max(spans, key=lambda s: key(s) + 0.02 * (support[s.text.lower()] - 1))
+    return max(spans, key=lambda s: s.probability + 0.02 * (support[s.text.lower()] - 1))

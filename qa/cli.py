@@ -114,13 +114,24 @@ def build_parser() -> argparse.ArgumentParser:
         "and the /ask and /retrieve API. Builds the index from --corpus first if --index holds none.",
     )
     _index_arg(sv)
-    sv.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
-                    help=f"articles to build the index from when it is missing (default: {DEFAULT_CORPUS})")
-    sv.add_argument("--host", default="127.0.0.1",
-                    help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)")
+    sv.add_argument(
+        "--corpus",
+        default=DEFAULT_CORPUS,
+        metavar="DIR",
+        help=f"articles to build the index from when it is missing (default: {DEFAULT_CORPUS})",
+    )
+    sv.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)",
+    )
     sv.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
-    sv.add_argument("--uploads", default=None, metavar="DIR",
-                    help="folder for uploaded articles (default: uploads/ beside the index folder)")
+    sv.add_argument(
+        "--uploads",
+        default=None,
+        metavar="DIR",
+        help="folder for uploaded articles (default: uploads/ beside the index folder)",
+    )
     return parser
 
 
