@@ -56,12 +56,15 @@ def _document_sentences(index: Index, doc_id: str) -> tuple[str, list[tuple[int,
     if cache is None:
         cache = {}
         index.store._doc_sentences = cache
-    if doc_id not in cache:
+    entry = cache.get(doc_id)
+    if entry is None:
+        # Held locally: another thread may clear the cache between storing and returning.
         text = index.document(doc_id).text
+        entry = (text, split_sentences(text))
         if len(cache) > 256:
             cache.clear()
-        cache[doc_id] = (text, split_sentences(text))
-    return cache[doc_id]
+        cache[doc_id] = entry
+    return entry
 
 
 def _sentence_at(index: Index, template: Sentence, start: int, end: int) -> Sentence:
