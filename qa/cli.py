@@ -232,6 +232,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise QAError("-k must be at least 1")
     filters = {"source": args.source, "published_from": args.since, "published_to": args.until}
     idx = load_index(args.index)
+    idx.embedder.small_batches_without_torch = args.question is not None
     questions = [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
     history: list = []
     status = 0

@@ -45,6 +45,9 @@ class Embedder:
     def __init__(self, model: ModelRef | str | None = None) -> None:
         self.ref = model if isinstance(model, ModelRef) else resolve_model(model)
         self._model = None
+        # A one-shot process (one `qa ask`) embeds a few texts and exits: the numpy encoder is slower
+        # per text but spares the seconds of importing torch. Long-lived processes keep torch.
+        self.small_batches_without_torch = False
 
     @property
     def model(self):
@@ -94,6 +97,10 @@ class Embedder:
         """Unit-length float32 vectors, one row per text, in input order."""
         if not texts:
             return np.zeros((0, self.dimension), dtype="float32")
+        if self.small_batches_without_torch and len(texts) <= SINGLE_THREAD_TEXTS and not progress:
+            light = self._light_if_torch_unloaded()
+            if light is not None:
+                return light.encode(list(texts))
         model = self.model
         # Sorting by length keeps padding, and so wasted compute, small in each batch.
         order = np.argsort([-len(t) for t in texts], kind="stable")
@@ -125,13 +132,15 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One normalised vector for a question, shaped (1, dim)."""
+        # Without torch loaded yet, a question is embedded torch-free (same vectors to 1e-7),
+        # sparing a cold process the seconds of importing torch and sentence-transformers.
+        light = self._light_if_torch_unloaded()
+        return light.encode([text]) if light is not None else self.encode([text])
+
+    def _light_if_torch_unloaded(self):
         if self._model is None and str(self.ref.path) not in _LOADED:
-            # Without torch loaded yet, a question is embedded torch-free (same vectors to 1e-7),
-            # sparing a cold process the seconds of importing torch and sentence-transformers.
-            light = _light_encoder(self.ref.path)
-            if light is not None:
-                return light.encode([text])
-        return self.encode([text])
+            return _light_encoder(self.ref.path)
+        return None
 
 
 _LIGHT: dict[str, object] = {}

@@ -43,3 +43,23 @@ def test_torch_free_question_vectors_match_sentence_transformers():
     texts = ["who proposed the 3+3 format?", "The ministers met in Tehran on Monday to discuss the talks in detail."]
     light = NumpyBert(embedder.ref.path).encode(texts)
     assert np.abs(light - embedder.encode(texts)).max() < 1e-5
+
+
+def test_small_batches_without_torch_match_the_torch_vectors():
+    import subprocess
+    import sys
+
+    # A fresh process, so that no model is loaded yet; torch itself may be imported by other packages.
+    script = (
+        "import numpy as np\n"
+        "from qa.embedding import Embedder\n"
+        "texts = ['The mayor opened the bridge.', 'Lavrov proposed talks in the 3+3 format.']\n"
+        "e = Embedder(); e.small_batches_without_torch = True\n"
+        "light = e.encode(texts)\n"
+        "assert e._model is None, 'the torch model stayed unloaded'\n"
+        "e.small_batches_without_torch = False\n"
+        "full = e.encode(texts)\n"
+        "print(float(np.abs(light - full).max()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
+    assert float(out.stdout.strip()) < 1e-4
