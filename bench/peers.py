@@ -64,6 +64,24 @@ def _dedupe(doc_ids) -> list[str]:
     return list(dict.fromkeys(doc_ids))
 
 
+def _measure(questions: list[dict], search, build_s: float, chunks: int, base: float, disk_bytes) -> dict:
+    """Time `search(question) -> ranked doc ids` on every question; the figures a child reports."""
+    ranked, lat = [], []
+    for q in questions:
+        t = time.perf_counter()
+        docs = search(q["question"])
+        lat.append(time.perf_counter() - t)
+        ranked.append(_dedupe(docs))
+    return {
+        "build_s": build_s,
+        "chunks": chunks,
+        "ranked": ranked,
+        "lat": lat,
+        "rss_base_mb": base,
+        "disk_bytes": disk_bytes(),
+    }
+
+
 # ---------------------------------------------------------------- children: one system each
 
 
@@ -78,20 +96,14 @@ def child_qa(work: Path, questions: list[dict]) -> dict:
     report = build_index([work / "corpus.jsonl"], work / "qa-index")
     build_s = time.perf_counter() - t
     idx = load_index(work / "qa-index")
-    ranked, lat = [], []
-    for q in questions:
-        t = time.perf_counter()
-        passages = idx.retrieve(q["question"], k=K)
-        lat.append(time.perf_counter() - t)
-        ranked.append(_dedupe(p.doc_id for p in passages))
-    return {
-        "build_s": build_s,
-        "chunks": report.chunks,
-        "ranked": ranked,
-        "lat": lat,
-        "rss_base_mb": base,
-        "disk_bytes": _dir_bytes(work / "qa-index"),
-    }
+    return _measure(
+        questions,
+        lambda question: [p.doc_id for p in idx.retrieve(question, k=K)],
+        build_s,
+        report.chunks,
+        base,
+        lambda: _dir_bytes(work / "qa-index"),
+    )
 
 
 def child_txtai(work: Path, questions: list[dict]) -> dict:
@@ -105,21 +117,19 @@ def child_txtai(work: Path, questions: list[dict]) -> dict:
     emb.index([(str(c["id"]), c["text"], None) for c in chunks])
     build_s = time.perf_counter() - t
     doc_of = {str(c["id"]): c["doc_id"] for c in chunks}
-    ranked, lat = [], []
-    for q in questions:
-        t = time.perf_counter()
-        hits = emb.search(q["question"], K)
-        lat.append(time.perf_counter() - t)
-        ranked.append(_dedupe(doc_of[h["id"]] for h in hits))
-    emb.save(str(work / "txtai-index"))
-    return {
-        "build_s": build_s,
-        "chunks": len(chunks),
-        "ranked": ranked,
-        "lat": lat,
-        "rss_base_mb": base,
-        "disk_bytes": _dir_bytes(work / "txtai-index"),
-    }
+
+    def disk_bytes() -> int:
+        emb.save(str(work / "txtai-index"))
+        return _dir_bytes(work / "txtai-index")
+
+    return _measure(
+        questions,
+        lambda question: [doc_of[h["id"]] for h in emb.search(question, K)],
+        build_s,
+        len(chunks),
+        base,
+        disk_bytes,
+    )
 
 
 def child_haystack(work: Path, questions: list[dict]) -> dict:
@@ -158,21 +168,16 @@ def child_haystack(work: Path, questions: list[dict]) -> dict:
     docs = [Document(id=str(c["id"]), content=c["text"], meta={"doc_id": c["doc_id"]}) for c in chunks]
     store.write_documents(doc_embedder.run(docs)["documents"])
     build_s = time.perf_counter() - t
-    ranked, lat = [], []
-    for q in questions:
-        t = time.perf_counter()
-        out = pipe.run({"text_embedder": {"text": q["question"]}, "bm25_retriever": {"query": q["question"]}})
-        lat.append(time.perf_counter() - t)
-        ranked.append(_dedupe(d.meta["doc_id"] for d in out["joiner"]["documents"]))
-    store.save_to_disk(str(work / "haystack-store.json"))
-    return {
-        "build_s": build_s,
-        "chunks": len(chunks),
-        "ranked": ranked,
-        "lat": lat,
-        "rss_base_mb": base,
-        "disk_bytes": (work / "haystack-store.json").stat().st_size,
-    }
+
+    def search(question: str) -> list[str]:
+        out = pipe.run({"text_embedder": {"text": question}, "bm25_retriever": {"query": question}})
+        return [d.meta["doc_id"] for d in out["joiner"]["documents"]]
+
+    def disk_bytes() -> int:
+        store.save_to_disk(str(work / "haystack-store.json"))
+        return (work / "haystack-store.json").stat().st_size
+
+    return _measure(questions, search, build_s, len(chunks), base, disk_bytes)
 
 
 def child(system: str, work: Path) -> None:
