@@ -173,6 +173,12 @@ def window_overlap(text: str, start: int, end: int, weights: dict[str, float], w
     return sum(w * closeness[t] for t, w in weights.items() if t in closeness) / total
 
 
+def _names_head(phrase: str, head: str) -> bool:
+    """True when the phrase ends with the question's head noun ("... Sea treaty" for "what treaty")."""
+    words = _WORD.findall(phrase.lower())
+    return bool(words) and stem(words[-1]) == stem(head) and len(words) > 1
+
+
 def _question_share(text: str, question_stems: set[str]) -> float:
     stems = [stem(w.lower().strip(".")) for w in _WORD.findall(text)]
     return sum(1 for s in stems if s in question_stems) / len(stems) if stems else 1.0
@@ -191,6 +197,8 @@ def entity_spans(
             options += [p for p in found.noun_phrases if (p.start, p.end) not in taken]
         for e in options:
             fit = qtype.preference(e.label)
+            if not qtype.labels and qtype.head and e.label == "NP" and _names_head(s.text[e.start : e.end], qtype.head):
+                fit = 0.8  # "what treaty ..." -> "a pan-Caspian Sea treaty"
             if fit <= 0.0:
                 continue
             a, b = _clean_entity(s.text, e.start, e.end)

@@ -42,6 +42,7 @@ for _labels, _nouns in (
         _HEADS[_noun] = _labels
 
 CONTEXT_WORDS = 40
+_DETERMINERS = frozenset("the a an this that these those his her its their our your my kind type sort".split())
 _VERBS = frozenset(
     "is are was were be been do does did has have had will would can could should may might must "
     "of in on at by for from to with".split()
@@ -114,6 +115,10 @@ def question_type(question: str) -> QuestionType:
         if head:
             plural = head.endswith("s") and head[:-1] in _HEADS or head == "people" or head.endswith("ies")
             return QuestionType(m.group(1), _HEADS[head], plural, head)
+        # "What treaty would ...": an unknown noun right after the wh-word still names the answer's kind.
+        after = re.match(r"\s+([a-z]+)\s+([a-z]+)", q[m.end(1) :])
+        if after and after.group(1) not in _VERBS and after.group(1) not in _DETERMINERS and after.group(2) in _VERBS:
+            return QuestionType(m.group(1), frozenset(), False, after.group(1))
         return QuestionType(m.group(1), frozenset())
     if re.search(r"\bwhy\b", q):
         return QuestionType("why", frozenset())

@@ -43,3 +43,12 @@ def test_ranker_weights_load():
     weights, bias = ranker_weights()
     assert set(weights) == set(FEATURES) and bias < 0
     assert 0.0 < abstain_below() < 1.0
+
+
+def test_phrase_naming_the_head_noun_wins_untyped_questions():
+    q = "What treaty would keep foreign forces out of the region?"
+    qtype = question_type(q)
+    stems = set(content_stems(q)) - {"treaty"}
+    s = sentence("Russia backed efforts to keep foreign forces out of the region through a pan-Caspian Sea treaty.")
+    spans = entity_spans([s], qtype, {"keep": 1.0, "foreig": 1.0, "forces": 1.0, "region": 1.0}, stems)
+    assert "pan-Caspian Sea treaty" in best_span(spans).text

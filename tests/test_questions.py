@@ -53,3 +53,10 @@ def test_history_shapes():
         ctx = conversation_context(history)
         assert ctx.last_question == "Who proposed it?" and ctx.last_answer == "Lavrov"
     assert conversation_context([]) is None
+
+
+def test_unknown_head_noun_is_kept_for_untyped_questions():
+    t = question_type("What treaty would keep foreign forces out of the region?")
+    assert t.labels == frozenset() and t.head == "treaty"
+    assert question_type("What did he say?").head is None
+    assert question_type("What type of problem is it?").head is None
