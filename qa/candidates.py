@@ -54,15 +54,20 @@ _WEIGHTS_FILE = Path(__file__).with_name("answer_ranker.json")
 
 
 @lru_cache(maxsize=1)
+def _ranker_file() -> dict:
+    return json.loads(_WEIGHTS_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def ranker_weights() -> tuple[dict[str, float], float]:
-    """Weights of the candidate ranker (a logistic model fitted by bench/tune_answer_ranker.py)."""
-    data = json.loads(_WEIGHTS_FILE.read_text(encoding="utf-8"))
+    """Weights of the candidate ranker (set by hand, measured by bench/tune_answer_ranker.py)."""
+    data = _ranker_file()
     return {k: float(data["weights"].get(k, 0.0)) for k in FEATURES}, float(data["bias"])
 
 
 def abstain_below() -> float:
-    """The confidence under which an answer is withheld, fitted with the ranker."""
-    return float(json.loads(_WEIGHTS_FILE.read_text(encoding="utf-8")).get("abstain_below", 0.2))
+    """The confidence under which an answer is withheld."""
+    return float(_ranker_file().get("abstain_below", 0.2))
 
 
 def _label_features(label: str) -> dict[str, float]:
