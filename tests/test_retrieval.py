@@ -36,9 +36,18 @@ def test_query_terms_drop_question_words():
 
 
 def test_fusion_rewards_agreement():
-    fused = fuse([[1, 2, 3], [3, 1, 4]])
+    fused = fuse([(1, 0.8), (2, 0.7), (3, 0.6)], [(3, 9.0), (1, 8.0), (4, 2.0)])
     assert max(fused, key=fused.get) == 1
     assert fused[4] < fused[3]
+
+
+def test_fusion_weighs_margins_not_just_ranks():
+    # Chunk 2 is barely behind in meaning but far ahead lexically: it wins, as the scores say.
+    fused = fuse([(1, 0.62), (2, 0.60)], [(2, 12.0), (1, 1.0)])
+    assert max(fused, key=fused.get) == 2
+    # With no lexical hits the dense order stands, and unseen chunks get nothing.
+    assert sorted(fuse([(5, 0.9), (6, 0.4)], []).items(), key=lambda kv: -kv[1])[0][0] == 5
+    assert fuse([], []) == {}
 
 
 def test_filters(default_index):
