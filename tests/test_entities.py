@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 from qa import entities
 
 
@@ -17,3 +20,18 @@ def test_repeated_texts_come_from_the_cache():
     first, second = entities.analyse(texts)
     assert first is second
     assert entities.entities(texts[:1])[0] == first.entities
+
+
+def test_loading_the_model_does_not_import_torch():
+    # A cold process that only needs entities must not pay for torch; torch stays importable afterwards.
+    code = (
+        "import sys\n"
+        "from qa import entities\n"
+        "assert entities.available()\n"
+        "print('torch' in sys.modules and sys.modules['torch'] is not None)\n"
+        "import torch\n"
+        "print(torch.ones(2).sum().item())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "2.0"]
