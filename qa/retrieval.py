@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) scores fused by a weighted sum."""
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) scores fused by a weighted sum."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa import ann
 from qa.records import Passage
 from qa.store import Store
 from qa.text import lexical_terms
@@ -48,25 +49,23 @@ def query_terms(question: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def fts_query(terms: list[str]) -> str | None:
-    """An FTS5 MATCH expression that matches chunks holding any of `terms`."""
-    if not terms:
-        return None
-    return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-
-
 def dense_search(store: Store, vector: np.ndarray, limit: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-    """(chunk id, cosine similarity) of the nearest chunks, optionally only among `allowed` ids."""
+    """(chunk id, cosine similarity) of the nearest chunks, optionally only among `allowed` ids.
+
+    Large indexes answer unfiltered searches from their HNSW graph (approximate, under a millisecond).
+    """
     import faiss
 
     total = store.vectors.ntotal
     if total == 0 or (allowed is not None and len(allowed) == 0):
         return []
     limit = min(limit, total)
-    params = None
-    if allowed is not None:
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-    scores, ids = store.vectors.search(vector.reshape(1, -1).astype("float32"), limit, params=params)
+    if allowed is None and store.ann is not None:
+        scores, ids = ann.search(store.ann, store.ann_skip, vector, limit)
+    else:
+        # Filtered searches stay exact: a graph walk that must skip most nodes loses its recall.
+        params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, ids = store.vectors.search(vector.reshape(1, -1).astype("float32"), limit, params=params)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
 
@@ -101,12 +100,7 @@ def hybrid_search(
         store.chunk_ids_where(filters.source, filters.published_from, filters.published_to) if filters.active else None
     )
     dense = dense_search(store, vector, depth, allowed)
-    match = fts_query(query_terms(question))
-    lexical = (
-        store.lexical_search(match, depth, filters.source, filters.published_from, filters.published_to)
-        if match
-        else []
-    )
+    lexical = store.lexical_search(query_terms(question), depth, allowed)
     fused = fuse(dense, lexical)
     # Ties in fused rank go to the closer meaning.
     similarity = dict(dense)

@@ -3,7 +3,7 @@
 Layout of an index folder::
 
     CURRENT            name of the live generation, replaced atomically
-    gen-000007/        manifest.json, vectors.faiss, store.sqlite
+    gen-000007/        manifest.json, vectors.faiss, store.sqlite, lexical.npz (+ ann.faiss when large)
     .lock              held by the one process writing
 
 A write builds a complete new generation in a temporary folder, renames it into place, then
@@ -29,10 +29,14 @@ from typing import Any
 
 import numpy as np
 
+from qa import ann
 from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from qa.lexical import LEXICAL_FILE, LexicalIndex
+from qa.lexical import update as update_lexical
 from qa.records import Chunk, Document
 
-FORMAT_VERSION = 1
+# 2: BM25 moved from an FTS5 table into lexical.npz.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 DATABASE = "store.sqlite"
@@ -41,7 +45,8 @@ LOCK = ".lock"
 # A replaced generation is deleted only this long after its successor went live, so a reader that
 # read CURRENT just before the switch can still open it.
 PRUNE_AFTER_SECONDS = 30.0
-CHECKED_FILES = (VECTORS, DATABASE)
+CHECKED_FILES = (VECTORS, DATABASE, LEXICAL_FILE)
+EXACT_VECTORS = "IDMap2,Flat"
 
 SCHEMA = """
 CREATE TABLE documents (
@@ -66,15 +71,6 @@ CREATE TABLE chunks (
 CREATE INDEX chunks_doc ON chunks(doc_id);
 CREATE INDEX documents_source ON documents(source);
 CREATE INDEX documents_published ON documents(published);
-CREATE VIRTUAL TABLE chunks_fts USING fts5(
-    terms, content='chunks', content_rowid='id', tokenize="porter unicode61 tokenchars '_'"
-);
-CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, terms) VALUES (new.id, new.terms);
-END;
-CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, terms) VALUES ('delete', old.id, old.terms);
-END;
 """
 
 
@@ -93,7 +89,7 @@ class Manifest:
     tokens: int
     built_at: str
     updated_at: str
-    faiss_index: str = "IDMap2,Flat"
+    faiss_index: str = EXACT_VECTORS
     # Size and CRC-32 of each data file, checked when a reader opens the generation.
     files: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -274,6 +270,13 @@ class Store:
             self._verify_files()
         self.vectors = self._read_vectors()
         self._check_counts()
+        # The HNSW graph serves unfiltered searches of large indexes; writers never search.
+        self.ann, self.ann_skip = None, None
+        self.lexical: LexicalIndex | None = None
+        if not writable:
+            self.lexical = LexicalIndex(folder / LEXICAL_FILE)
+            if ann.ANN_FILE in self.manifest.files:
+                self.ann, self.ann_skip = ann.read(folder / ann.ANN_FILE, self.vectors)
 
     # -- files
 
@@ -417,32 +420,19 @@ class Store:
         return np.array([r[0] for r in rows], dtype="int64")
 
     def lexical_search(
-        self,
-        match: str,
-        limit: int,
-        source: str | None = None,
-        published_from: str | None = None,
-        published_to: str | None = None,
+        self, terms: list[str], limit: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score; higher is better) for an FTS5 MATCH expression."""
-        clauses, args = _filter_sql(source, published_from, published_to)
-        sql = (
-            "SELECT f.rowid, -bm25(chunks_fts) AS s FROM chunks_fts f "
-            + ("JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id " if args else "")
-            + "WHERE chunks_fts MATCH ? "
-            + ("AND " + " AND ".join(clauses) + " " if args else "")
-            + "ORDER BY bm25(chunks_fts) LIMIT ?"
-        )
-        return [(int(r[0]), float(r[1])) for r in self.connection().execute(sql, [match, *args, limit])]
+        """(chunk id, BM25 score; higher is better) of chunks holding any of `terms`, optionally only `allowed`."""
+        return self._reader_lexical().search(terms, limit, allowed)
 
     def term_frequency(self, term: str) -> int:
-        """How many chunks hold `term` (stemmed the way the full-text index stems it)."""
-        query = '"' + term.replace('"', "") + '"'
-        return int(
-            self.connection()
-            .execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (query,))
-            .fetchone()[0]
-        )
+        """How many chunks hold `term` (stemmed the way the lexical index stems it)."""
+        return self._reader_lexical().frequency(term)
+
+    def _reader_lexical(self) -> LexicalIndex:
+        if self.lexical is None:
+            raise RuntimeError("a writable store is not searched")
+        return self.lexical
 
     def sources(self) -> list[str]:
         return [
@@ -508,12 +498,16 @@ class Store:
             "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks), "
             "(SELECT coalesce(sum(n_tokens), 0) FROM chunks)"
         ).fetchone()
+        update_lexical(self.folder, conn)
         conn.execute("PRAGMA optimize")
         self.close()
         faiss.write_index(self.vectors, str(self.folder / VECTORS))
+        has_ann = ann.update(self.folder, self.vectors)
         fields = {**self.manifest.__dict__, **manifest_changes}
-        files = {name: file_digest(self.folder / name) for name in CHECKED_FILES}
-        fields.update(documents=docs, chunks=chunks, tokens=tokens, updated_at=now_iso(), files=files)
+        names = CHECKED_FILES + ((ann.ANN_FILE,) if has_ann else ())
+        files = {name: file_digest(self.folder / name) for name in names}
+        kind = EXACT_VECTORS + (f" + IDMap,HNSW{ann.HNSW_M},Flat" if has_ann else "")
+        fields.update(documents=docs, chunks=chunks, tokens=tokens, updated_at=now_iso(), files=files, faiss_index=kind)
         self.manifest = Manifest(**fields)
         _write_atomic(self.folder / MANIFEST, self.manifest.to_json())
         return self.manifest
@@ -540,6 +534,10 @@ def copy_store(src: Path, dst: Path) -> Store:
     source.close()
     target.close()
     shutil.copy2(src / VECTORS, dst / VECTORS)
+    shutil.copy2(src / LEXICAL_FILE, dst / LEXICAL_FILE)
+    if (src / ann.ANN_FILE).is_file():
+        # The update extends the previous graph instead of building a new one.
+        shutil.copy2(src / ann.ANN_FILE, dst / ann.ANN_FILE)
     shutil.copy2(src / MANIFEST, dst / MANIFEST)
     return Store(dst, writable=True)
 

@@ -20,7 +20,7 @@ def test_build_writes_manifest_store_and_vectors(default_index_dir):
     assert manifest["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384 and manifest["documents"] == 1 and manifest["chunks"] >= 5
     assert manifest["chunker"]["encoding"] == "cl100k_base"
-    assert {p.name for p in gen.iterdir()} == {"manifest.json", "store.sqlite", "vectors.faiss"}
+    assert {p.name for p in gen.iterdir()} == {"manifest.json", "store.sqlite", "vectors.faiss", "lexical.npz"}
 
 
 def test_every_chunk_offset_points_into_its_document(default_index):

@@ -1,7 +1,7 @@
 import pytest
 
 from qa.errors import InputError
-from qa.retrieval import fts_query, fuse, query_terms
+from qa.retrieval import fuse, query_terms
 
 
 def test_three_plus_three_passage_first(default_index):
@@ -31,8 +31,6 @@ def test_tokens_with_punctuation_match(default_index, question, needle):
 
 def test_query_terms_drop_question_words():
     assert query_terms("Who proposed the “3+3” format?") == ["proposed", "3_3", "3", "format"]
-    assert fts_query([]) is None
-    assert fts_query(['a"b']) == '"ab"'
 
 
 def test_fusion_rewards_agreement():
