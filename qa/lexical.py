@@ -2,8 +2,9 @@
 
 SQLite's FTS5 scores every matching row through a callback: at 100,000 chunks a question matches
 ~17,000 of them and ranking took ~24 ms. Here the term counts of every chunk live in a CSR matrix
-(`lexical.npz`); at load they become BM25 weights in column form, so a question costs one column
-slice per term and a top-k selection (well under a millisecond at that size).
+(`lexical.npz`, stored by column); at load they become BM25 weights with numpy alone, so a question
+costs one column slice per term and a top-k selection (well under a millisecond at that size), and a
+reader never imports scipy.
 """
 
 from __future__ import annotations
@@ -52,32 +53,34 @@ def _unpack(packed: np.ndarray) -> list[str]:
     return text.split("\n") if text else []
 
 
-def _read(path: Path):
-    """(chunk ids, vocabulary, CSR term-count matrix) stored at `path`."""
-    from scipy.sparse import csr_matrix
-
+def _read(path: Path) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """(chunk ids, vocabulary, then the column-major term counts: counts, row positions, column pointers)."""
     try:
         with np.load(path, allow_pickle=False) as z:
             ids = z["ids"].astype(np.int64)
             vocab = _unpack(z["vocab"])
-            counts = csr_matrix((z["data"], z["indices"], z["indptr"]), shape=(len(ids), len(vocab)))
-    except Exception as exc:  # noqa: BLE001 - zip, key and shape errors all mean a damaged file
+            counts, rows, colptr = z["counts"], z["rows"].astype(np.int64), z["colptr"].astype(np.int64)
+    except Exception as exc:  # noqa: BLE001 - zip and key errors all mean a damaged file
         raise IndexCorruptError(f"{path} is damaged ({exc}); rebuild the index with `qa index build`") from exc
-    return ids, vocab, counts
+    consistent = len(colptr) == len(vocab) + 1 and colptr[-1] == len(counts) == len(rows)
+    if not consistent or (len(rows) and (rows.min() < 0 or rows.max() >= len(ids))):
+        raise IndexCorruptError(f"{path} is inconsistent; rebuild the index with `qa index build`")
+    return ids, vocab, counts, rows, colptr
 
 
 def update(folder: Path, conn: sqlite3.Connection) -> None:
     """Bring folder/lexical.npz in line with the chunks table: drop removed chunks, count new ones."""
-    from scipy.sparse import csr_matrix, vstack
+    from scipy.sparse import csc_matrix, csr_matrix, vstack
 
     path = folder / LEXICAL_FILE
     live = np.array([r[0] for r in conn.execute("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
     if path.is_file():
-        ids, vocab, counts = _read(path)
+        ids, vocab, counts, rows, colptr = _read(path)
+        matrix = csc_matrix((counts, rows, colptr), shape=(len(ids), len(vocab))).tocsr()
         keep = np.isin(ids, live, assume_unique=True)
-        ids, counts = ids[keep], counts[keep]
+        ids, matrix = ids[keep], matrix[keep]
     else:
-        ids, vocab, counts = np.zeros(0, np.int64), [], csr_matrix((0, 0), dtype=np.uint16)
+        ids, vocab, matrix = np.zeros(0, np.int64), [], csr_matrix((0, 0), dtype=np.uint16)
     # Chunk ids only grow (AUTOINCREMENT), so everything past the last counted id is new.
     last = int(ids[-1]) if len(ids) else -1
     column = {t: i for i, t in enumerate(vocab)}
@@ -89,21 +92,22 @@ def update(folder: Path, conn: sqlite3.Connection) -> None:
         new_ids.append(chunk_id)
         indptr.append(len(indices))
     vocab = list(column)
-    counts.resize((counts.shape[0], len(vocab)))
+    matrix.resize((matrix.shape[0], len(vocab)))
     added = csr_matrix(
         (np.array(data, np.uint16), np.array(indices, np.int32), np.array(indptr, np.int64)),
         shape=(len(new_ids), len(vocab)),
     )
-    counts = vstack([counts, added], format="csr", dtype=np.uint16)
+    by_column = vstack([matrix, added], format="csc", dtype=np.uint16)
+    by_column.sort_indices()
     ids = np.concatenate([ids, np.array(new_ids, np.int64)])
     tmp = path.with_name(path.stem + ".tmp.npz")
     np.savez(
         tmp,
         ids=ids,
         vocab=_pack(vocab),
-        data=counts.data,
-        indices=counts.indices.astype(np.int32),
-        indptr=counts.indptr,
+        counts=by_column.data.astype(np.uint16),
+        rows=by_column.indices.astype(np.int32 if len(ids) < 2**31 else np.int64),
+        colptr=by_column.indptr.astype(np.int64),
     )
     os.replace(tmp, path)
 
@@ -112,19 +116,18 @@ class LexicalIndex:
     """BM25 search over the chunks of one generation."""
 
     def __init__(self, path: Path) -> None:
-        ids, vocab, counts = _read(path)
+        ids, vocab, counts, rows, colptr = _read(path)
         self.ids = ids
         self.column = {t: i for i, t in enumerate(vocab)}
         n = len(ids)
-        lengths = np.asarray(counts.sum(axis=1), dtype=np.float32).ravel()
+        tf = counts.astype(np.float32)
+        lengths = np.bincount(rows, weights=tf, minlength=n).astype(np.float32)
         avg = float(lengths.mean()) if n else 1.0
-        csc = counts.tocsc().astype(np.float32)
-        self.df = np.diff(csc.indptr).astype(np.int64)
+        self.df = np.diff(colptr)
         idf = np.maximum(np.log((n - self.df + 0.5) / (self.df + 0.5)), 1e-6).astype(np.float32)
-        tf = csc.data
-        norm = K1 * (1.0 - B + B * lengths[csc.indices] / max(avg, 1e-9))
-        csc.data = idf[np.repeat(np.arange(len(vocab)), np.diff(csc.indptr))] * tf * (K1 + 1.0) / (tf + norm)
-        self.weights = csc
+        norm = K1 * (1.0 - B + B * lengths[rows] / max(avg, 1e-9))
+        self._weights = np.repeat(idf, self.df) * tf * np.float32(K1 + 1.0) / (tf + norm)
+        self._rows, self._colptr = rows, colptr
 
     def frequency(self, term: str) -> int:
         """How many chunks hold `term` (after stemming)."""
@@ -137,7 +140,7 @@ class LexicalIndex:
         if not cols or limit < 1:
             return []
         scores = np.zeros(len(self.ids), dtype=np.float32)
-        ptr, rows, data = self.weights.indptr, self.weights.indices, self.weights.data
+        ptr, rows, data = self._colptr, self._rows, self._weights
         for c in cols:
             # Rows are distinct within a column, so plain fancy-index addition is exact.
             scores[rows[ptr[c] : ptr[c + 1]]] += data[ptr[c] : ptr[c + 1]]
