@@ -138,6 +138,7 @@ def _index_matches(index_dir: Path, corpus: Path) -> bool:
     """True when the index holds exactly the corpus's documents, built with today's model and chunker."""
     from qa.chunking import ChunkerSettings
     from qa.documents import content_hash, load_corpus
+    from qa.embedding import default_encoder
     from qa.models import resolve_model
     from qa.store import Store, current_generation
 
@@ -148,6 +149,8 @@ def _index_matches(index_dir: Path, corpus: Path) -> bool:
     try:
         m = store.manifest
         if m.model_id != resolve_model(None).id or m.chunker != ChunkerSettings().__dict__:
+            return False
+        if m.encoder != default_encoder():
             return False
         return store.document_hashes() == {d.id: content_hash(d) for d in load_corpus([corpus])}
     finally:

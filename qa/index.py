@@ -52,7 +52,7 @@ class Index:
                 f"the index at {self.path} was built with {manifest.model_id}, not {model}; "
                 f"rebuild it with `qa index build --model {model}` or leave the model out"
             )
-        self.embedder = Embedder(ref)
+        self.embedder = Embedder(ref, manifest.encoder)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- generations

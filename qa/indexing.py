@@ -95,8 +95,12 @@ def build_index(
     model: str | None = None,
     settings: ChunkerSettings = ChunkerSettings(),
     progress: bool = False,
+    encoder: str | None = None,
 ) -> BuildReport:
-    """Build a fresh index of `corpus` (folders or files) in `index_dir`, replacing any index there atomically."""
+    """Build a fresh index of `corpus` (folders or files) in `index_dir`, replacing any index there atomically.
+
+    `encoder` is one of qa.embedding.ENCODERS (default: $QA_ENCODER, else onnx-int8); the manifest
+    records the one that ran, torch when ONNX Runtime could not."""
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
     paths = [corpus] if isinstance(corpus, (str, Path)) else list(corpus)
@@ -110,7 +114,7 @@ def build_index(
             f"no readable articles in {', '.join(map(str, paths))} "
             f"(looked for .txt .md .html .json .jsonl; {len(report.skipped)} skipped)"
         )
-    embedder = Embedder(resolve_model(model))
+    embedder = Embedder(resolve_model(model), encoder)
     plans, texts = plan_chunks(docs, settings, embedder)
     vectors = embedder.encode(texts, progress=progress, desc="embedding chunks")
     with write_lock(index_dir):
@@ -120,6 +124,7 @@ def build_index(
             model_id=embedder.ref.id,
             model_path=str(embedder.ref.path),
             dimension=embedder.dimension,
+            encoder=embedder.encoder,
             normalized=True,
             chunker=settings.__dict__.copy(),
             documents=0,
@@ -175,7 +180,9 @@ def add_documents(
     current_generation(index_dir)  # a mistyped --index is reported before the lock would create the folder
     with write_lock(index_dir, wait=30):
         gen, manifest = _open_for_update(index_dir, None)
-        embedder = embedder or Embedder(recorded_model(manifest.model_id, manifest.model_path))
+        if embedder is None or embedder.requested_encoder != manifest.encoder:
+            # New chunks are embedded like the index's others.
+            embedder = Embedder(recorded_model(manifest.model_id, manifest.model_path), manifest.encoder)
         if embedder.ref.id != manifest.model_id:
             raise IndexMismatchError(
                 f"the index at {index_dir} was built with {manifest.model_id}, this model is {embedder.ref.id}"

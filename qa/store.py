@@ -90,6 +90,8 @@ class Manifest:
     built_at: str
     updated_at: str
     faiss_index: str = EXACT_VECTORS
+    # What embedded the vectors (qa.embedding.ENCODERS); manifests written before it existed used torch.
+    encoder: str = "torch"
     # Size and CRC-32 of each data file, checked when a reader opens the generation.
     files: dict[str, dict[str, int]] = field(default_factory=dict)
 

@@ -64,6 +64,58 @@ def test_model_mismatch_is_refused(default_index_dir):
         load_index(default_index_dir, model=other)
 
 
+def test_index_records_its_encoder_and_embeds_questions_with_it(default_index):
+    from qa.embedding import DEFAULT_ENCODER
+
+    m = default_index.manifest
+    assert m.encoder == DEFAULT_ENCODER == "onnx-int8"
+    assert default_index.embedder.encoder == m.encoder
+    # A chunk's own text, asked as a question, gets the very vector stored for it.
+    conn = default_index.store.connection()
+    chunk_id, doc_id = conn.execute("SELECT id, doc_id FROM chunks ORDER BY id LIMIT 1").fetchone()
+    chunk, _ = default_index.store.chunks([chunk_id])[chunk_id]
+    from qa.indexing import embedding_input
+
+    text = embedding_input(default_index.document(doc_id).title, chunk.text)
+    stored = default_index.store.vectors.reconstruct(int(chunk_id))
+    assert float(default_index.embedder.encode_query(text)[0] @ stored) > 0.99999
+
+
+def test_manifest_without_encoder_keeps_the_torch_encoder(index_copy, tmp_path):
+    # Indexes written before the encoder was recorded were embedded with torch float32.
+    manifest = current_generation(index_copy) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    del data["encoder"]
+    manifest.write_text(json.dumps(data))
+    idx = load_index(index_copy)
+    assert idx.manifest.encoder == "torch" and idx.embedder.encoder == "torch"
+    assert idx.retrieve("Who opened the bridge?", k=2)
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "bridge.txt").write_text("Bridge opens\n\nThe mayor of Springfield opened the Blue River bridge on Friday.")
+    add_documents([news], index_copy)
+    after = json.loads((current_generation(index_copy) / "manifest.json").read_text())
+    assert after["encoder"] == "torch", "an add keeps the index's encoder"
+
+
+def test_add_with_an_embedder_of_another_encoder_uses_the_index_encoder(index_copy, tmp_path):
+    from qa.embedding import Embedder
+
+    news = tmp_path / "news"
+    news.mkdir()
+    text = "The mayor of Springfield opened the Blue River bridge on Friday."
+    (news / "bridge.txt").write_text("Bridge opens\n\n" + text)
+    add_documents([news], index_copy, embedder=Embedder(encoder="torch"))
+    idx = load_index(index_copy)
+    assert idx.manifest.encoder == "onnx-int8"
+    hit = idx.retrieve("Who opened the Blue River bridge?", k=1)[0]
+    assert hit.doc_id == "bridge.txt"
+    stored = idx.store.vectors.reconstruct(int(hit.chunk_id))
+    from qa.indexing import embedding_input
+
+    assert float(idx.embedder.encode_query(embedding_input("Bridge opens", hit.text))[0] @ stored) > 0.99999
+
+
 def test_format_version_mismatch_is_refused(index_copy):
     manifest = current_generation(index_copy) / "manifest.json"
     data = json.loads(manifest.read_text())
