@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)",
     )
     b.add_argument("--max-tokens", type=int, default=None, metavar="N", help="chunk budget in tokens (default: 160)")
+    b.add_argument(
+        "--encoder",
+        choices=("onnx-int8", "onnx-fp32", "torch"),
+        default=None,
+        help="what embeds the chunks: ONNX Runtime int8 (default, fastest), float32, or torch; "
+        "questions and later additions use the same one",
+    )
 
     a = isub.add_parser(
         "add",
@@ -160,7 +167,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         settings = ChunkerSettings(max_tokens=args.max_tokens) if args.max_tokens else ChunkerSettings()
         if settings.max_tokens < 16:
             raise QAError("--max-tokens must be at least 16")
-        report = indexing.build_index(args.corpus, args.index, model=args.model, settings=settings, progress=progress)
+        report = indexing.build_index(
+            args.corpus, args.index, model=args.model, settings=settings, progress=progress, encoder=args.encoder
+        )
         _print_report(report, "built")
     elif args.index_command == "add":
         _print_report(indexing.add_documents(args.paths, args.index, progress=progress), "updated")
@@ -178,6 +187,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             "tokens": m.tokens,
             "model": m.model_id,
             "dimension": m.dimension,
+            "encoder": m.encoder,
             "faiss_index": m.faiss_index,
             "chunker": m.chunker,
             "built_at": m.built_at,
@@ -192,7 +202,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"index      {stats['index']}")
             print(f"documents  {m.documents}")
             print(f"chunks     {m.chunks} ({m.tokens} tokens, up to {m.chunker['max_tokens']} each)")
-            print(f"model      {m.model_id} ({m.dimension} dimensions)")
+            print(f"model      {m.model_id} ({m.dimension} dimensions, {m.encoder} encoder)")
             print(f"vectors    {m.faiss_index}")
             print(f"size       {stats['size_bytes'] / 1e6:.2f} MB")
             print(f"built      {m.built_at}, updated {m.updated_at}")

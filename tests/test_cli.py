@@ -40,11 +40,21 @@ def test_build_stats_and_passages(tmp_path):
     stats = json.loads(run("index", "stats", "--index", ix, "--json", check=True).stdout)
     assert stats["documents"] == 1 and stats["chunks"] >= 5
     assert stats["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert stats["encoder"] == "onnx-int8"
     text = run("index", "stats", "--index", ix, "--documents", check=True).stdout
     assert "000_670c52a8f442eec9.txt" in text
     out = run("ask", "--passages", "who proposed the 3+3 format?", "--index", ix, "-k", "2", "--json", check=True)
     passages = json.loads(out.stdout)["passages"]
     assert "3+3" in passages[0]["text"]
+
+
+def test_build_with_the_torch_encoder_records_it(tmp_path):
+    ix = str(tmp_path / "ix")
+    run("index", "build", str(CORPUS), "--index", ix, "--encoder", "torch", check=True)
+    stats = json.loads(run("index", "stats", "--index", ix, "--json", check=True).stdout)
+    assert stats["encoder"] == "torch"
+    out = run("ask", "--passages", "who proposed the 3+3 format?", "--index", ix, "-k", "1", "--json", check=True)
+    assert "3+3" in json.loads(out.stdout)["passages"][0]["text"]
 
 
 @pytest.mark.parametrize(
