@@ -90,7 +90,7 @@ def child_qa(work: Path, questions: list[dict]) -> dict:
     from qa.index import load_index
     from qa.indexing import build_index
 
-    Embedder().model  # noqa: B018 - model loaded before the clock, as for the peers
+    Embedder().load()  # the encoder (onnx-int8 by default) loaded before the clock, as for the peers
     base = _rss_mb()
     t = time.perf_counter()
     report = build_index([work / "corpus.jsonl"], work / "qa-index")
