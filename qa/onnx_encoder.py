@@ -24,6 +24,7 @@ import logging
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +36,7 @@ VARIANTS = ("onnx-fp32", "onnx-int8")
 # Bump when the graph written by `build_graph` changes, so cached files of older graphs are not reused.
 GRAPH_VERSION = 1
 _OPSET = 17
+_PIECES_KEPT = 20_000
 
 
 class OnnxUnavailable(RuntimeError):
@@ -325,12 +327,30 @@ class OnnxEncoder:
         self.window.no_padding()
         self.window.enable_truncation(max_length=max_len)
         self._lock = threading.Lock()
+        # Word pieces of texts whose window was just checked (a build checks every chunk, then embeds
+        # them all), so they are not tokenized twice.
+        self._pieces: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def token_count(self, text: str) -> int:
         """Word pieces of `text` with the special tokens, untruncated."""
-        return len(self.tokenizer.encode(text, add_special_tokens=True).ids)
+        ids = self.tokenizer.encode(text, add_special_tokens=True).ids
+        if len(ids) <= self.max_seq_length:
+            with self._lock:
+                self._pieces[text] = np.array(ids, dtype=np.int64)
+                if len(self._pieces) > _PIECES_KEPT:
+                    self._pieces.popitem(last=False)
+        return len(ids)
 
-    def _run(self, rows: list[list[int]]) -> np.ndarray:
+    def _tokenize(self, texts: list[str]) -> list:
+        with self._lock:
+            rows = [self._pieces.pop(t, None) for t in texts]
+        missing = [i for i, r in enumerate(rows) if r is None]
+        if missing:
+            for i, enc in zip(missing, self.window.encode_batch([texts[i] for i in missing])):
+                rows[i] = enc.ids
+        return rows
+
+    def _run(self, rows: list) -> np.ndarray:
         length = max(len(r) for r in rows)
         ids = np.zeros((len(rows), length), dtype=np.int64)
         mask = np.zeros((len(rows), length), dtype=np.int64)
@@ -349,7 +369,7 @@ class OnnxEncoder:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
-        rows = [e.ids for e in self.window.encode_batch(list(texts))]
+        rows = self._tokenize(list(texts))
         by_length: dict[int, list[int]] = {}
         for i, r in enumerate(rows):
             by_length.setdefault(len(r), []).append(i)

@@ -105,6 +105,12 @@ def test_onnx_vector_of_a_text_does_not_depend_on_its_batch():
     assert np.abs(many[: len(VARIED)] - alone).max() < 1e-5
     assert np.abs(many[-len(VARIED) :] - alone).max() < 1e-5
     assert np.abs(e.encode_query(VARIED[0])[0] - alone[0]).max() < 1e-5
+    # A build checks each chunk's window first, and the pieces counted then are the ones embedded.
+    fresh = ["Checked first: the council met on Tuesday.", "Then embedded, with another text."]
+    assert e.fits_window(fresh[0]) and fresh[0] in e.onnx._pieces
+    checked_first = e.encode(fresh)
+    assert fresh[0] not in e.onnx._pieces
+    assert np.abs(checked_first - e.encode(fresh)).max() < 1e-6
 
 
 def test_onnx_model_is_cached_and_reused(tmp_path, monkeypatch):
