@@ -12,7 +12,8 @@ Mean pooling over the attention mask and unit length are part of the graph, as i
 sentence-transformers. The built file is cached under ``$QA_CACHE_DIR/onnx`` (default
 ``~/.cache/qa-news/onnx``), named by the model folder's fingerprint, the variant, this builder's
 graph version and the onnxruntime version; it is written to a temporary file and renamed, so a
-crash never leaves half a file, and a file that does not load is rebuilt.
+crash never leaves half a file, a file that does not load is rebuilt, and where the folder cannot be
+written the model is built in memory for the process.
 
 Running it needs onnxruntime, numpy and `tokenizers`; building it also needs `onnx` and safetensors.
 """
@@ -258,7 +259,7 @@ def write_model(folder: Path, variant: str, target: Path) -> Path:
     return target
 
 
-def _session(path: Path, expected: dict[str, str]):
+def _session(source: Path | bytes, expected: dict[str, str]):
     ort = _ort()
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -270,15 +271,17 @@ def _session(path: Path, expected: dict[str, str]):
     so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     so.add_session_config_entry("session.inter_op.allow_spinning", "0")
     so.log_severity_level = 3
-    session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    model = source if isinstance(source, bytes) else str(source)
+    session = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
     meta = session.get_modelmeta().custom_metadata_map
     if any(meta.get(k) != v for k, v in expected.items()):
-        raise ValueError(f"{path} was built for another model or graph: {meta}")
+        raise ValueError(f"the file was built for another model or graph: {meta}")
     return session
 
 
 def load_session(folder: Path, variant: str):
-    """An onnxruntime session of the cached model, built on first use and rebuilt when unreadable."""
+    """An onnxruntime session of the cached model, built on first use and rebuilt when unreadable;
+    with its path, or None when the cache folder cannot be written (the model then lives in memory)."""
     path = cached_model_path(folder, variant)
     expected = {
         "qa.fingerprint": _fingerprint_of(folder),
@@ -290,7 +293,11 @@ def load_session(folder: Path, variant: str):
             return _session(path, expected), path
         except Exception as exc:  # noqa: BLE001 - a damaged or foreign file is rebuilt
             log.warning("rebuilding the ONNX model cache %s: %s", path, exc)
-    write_model(folder, variant, path)
+    try:
+        write_model(folder, variant, path)
+    except OSError as exc:
+        log.warning("cannot write the ONNX model cache in %s (%s); building it for this process only", path.parent, exc)
+        return _session(build_graph(folder, variant).SerializeToString(), expected), None
     return _session(path, expected), path
 
 

@@ -147,6 +147,18 @@ def test_damaged_onnx_cache_is_rebuilt(tmp_path, monkeypatch, damage):
     assert out.shape == (1, 384) and abs(float(np.linalg.norm(out)) - 1.0) < 1e-5
 
 
+def test_unwritable_cache_builds_the_model_in_memory(tmp_path, monkeypatch):
+    from qa.onnx_encoder import load_session
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("QA_CACHE_DIR", str(blocker))
+    session, path = load_session(resolve_model(None).path, "onnx-int8")
+    assert path is None and blocker.read_text().startswith("a file")
+    ids = np.array([[101, 7592, 102]], dtype=np.int64)
+    assert session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0].shape == (1, 384)
+
+
 def test_without_onnxruntime_the_torch_encoder_is_used_and_recorded(tmp_path):
     import json
     import subprocess
