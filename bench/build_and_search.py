@@ -85,7 +85,7 @@ def format_result(r: dict) -> str:
         f"index: {r['documents']} docs, {r['chunks']} chunks, {r['tokens']} tokens, {r['index_bytes'] / 1e6:.1f} MB",
         f"build ({r['encoder']}): {r['build_s']:.1f} s = {r['docs_per_s']:.1f} docs/s, {r['chunks_per_s']:.1f} chunks/s, "
         f"{r['tokens_per_s']:.0f} tokens/s (model load {r['model_load_s']:.1f} s apart)",
-        f"machine: matmul {r['matmul_gflops']:.0f} GFLOP/s; build uses ~{r['build_gflops_approx']:.1f} GFLOP/s "
+        f"machine: float32 matmul (numpy) {r['matmul_gflops']:.0f} GFLOP/s; build uses ~{r['build_gflops_approx']:.1f} GFLOP/s "
         f"= {100 * r['build_fraction_of_matmul_limit']:.0f}% of it",
         f"retrieve(k=5) over {r['queries']} queries: p50 {r['retrieve']['p50_ms']:.1f} ms, "
         f"p95 {r['retrieve']['p95_ms']:.1f} ms",
