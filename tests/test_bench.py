@@ -22,6 +22,8 @@ def test_build_and_search_reports_throughput_and_latency():
     r = json.loads(proc.stdout)
     assert r["documents"] == 1 and r["chunks"] >= 5 and r["tokens"] > 500
     assert r["chunks_per_s"] > 0 and r["tokens_per_s"] > r["chunks_per_s"]
-    assert 0 < r["build_fraction_of_matmul_limit"] < 1
+    # int8 kernels can beat the float32 matmul the fraction is measured against, so no upper bound.
+    assert r["build_fraction_of_matmul_limit"] > 0 and r["matmul_gflops"] > 0
+    assert r["encoder"] == "onnx-int8"
     assert r["queries"] == 5 and 0 < r["retrieve"]["p50_ms"] <= r["retrieve"]["p95_ms"]
     assert 0 < r["answer"]["p50_ms"] <= r["answer"]["p95_ms"]
