@@ -194,12 +194,13 @@ def entity_spans(
 ) -> list[Span]:
     """Entities (and, for untyped questions, noun phrases) of the evidence sentences as candidates."""
     spans = []
-    for position, (s, found) in enumerate(zip(sentences, ner.analyse([s.text for s in sentences]))):
+    analyses = ner.analyse([s.text for s in sentences], phrases=not qtype.labels)
+    for position, (s, found) in enumerate(zip(sentences, analyses)):
         options = _merge_adjacent(s.text, list(found.entities), qtype.plural)
         if not qtype.labels:
             # With no entity type to look for, any noun phrase may be the answer.
             taken = {(e.start, e.end) for e in options}
-            options += [p for p in found.noun_phrases if (p.start, p.end) not in taken]
+            options += [p for p in found.noun_phrases or () if (p.start, p.end) not in taken]
         for e in options:
             fit = qtype.preference(e.label)
             if not qtype.labels and qtype.head and e.label == "NP" and _names_head(s.text[e.start : e.end], qtype.head):

@@ -35,3 +35,13 @@ def test_loading_the_model_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "2.0"]
+
+
+def test_entities_alone_skip_the_parser_but_match():
+    text = "Chancellor Olaf Scholz flew from Berlin to Washington on 3 March 2022 with two ministers."
+    [only] = entities.analyse([text], phrases=False)
+    assert only.noun_phrases is None
+    [full] = entities.analyse([text])  # asks again, now with the parser
+    assert full.noun_phrases and full.entities == only.entities
+    assert ("Berlin", "GPE") in {(e.text, e.label) for e in full.entities}
+    assert entities.analyse([text], phrases=False)[0] is full  # a full analysis serves both
