@@ -35,17 +35,17 @@ def exact_contents(exact) -> tuple[np.ndarray, np.ndarray]:
     """(ids, vectors) of an IDMap2,Flat index, in storage order."""
     import faiss
 
-    ids = faiss.vector_to_array(exact.id_map).astype("int64")
+    ids = mapped_ids(exact)
     inner = faiss.downcast_index(exact.index)
     vectors = inner.reconstruct_n(0, inner.ntotal) if inner.ntotal else np.zeros((0, exact.d), dtype="float32")
     return ids, vectors
 
 
-def graph_ids(ann) -> np.ndarray:
-    """Chunk ids held by an HNSW graph (live or removed since)."""
+def mapped_ids(index) -> np.ndarray:
+    """Chunk ids held by an IDMap index: the exact vectors, or a graph (live or removed since)."""
     import faiss
 
-    return faiss.vector_to_array(ann.id_map).astype("int64")
+    return faiss.vector_to_array(index.id_map).astype("int64")
 
 
 def _new_graph(dimension: int):
@@ -72,7 +72,7 @@ def update(folder: Path, exact) -> bool:
         except Exception:  # noqa: BLE001 - a damaged graph is simply rebuilt
             graph = None
     if graph is not None:
-        held = graph_ids(graph)
+        held = mapped_ids(graph)
         dead = np.setdiff1d(held, ids, assume_unique=True).size
         if graph.d != exact.d or dead > MAX_DEAD * max(1, graph.ntotal):
             graph = None
@@ -105,8 +105,7 @@ def read(path: Path, exact) -> tuple[object, object | None]:
         raise IndexCorruptError(f"{path} is damaged ({str(exc).splitlines()[0][:120]}); rebuild the index") from exc
     if graph.d != exact.d:
         raise IndexCorruptError(f"{path} holds {graph.d}-dimensional vectors, not {exact.d}; rebuild the index")
-    live = faiss.vector_to_array(exact.id_map).astype("int64")
-    dead = np.setdiff1d(graph_ids(graph), live, assume_unique=True)
+    dead = np.setdiff1d(mapped_ids(graph), mapped_ids(exact), assume_unique=True)
     skip = faiss.IDSelectorNot(faiss.IDSelectorBatch(dead)) if dead.size else None
     if skip is not None:
         skip.referenced = dead  # keep the id array alive as long as the selector
