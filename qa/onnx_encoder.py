@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.models import fingerprint, window_length
+
 log = logging.getLogger(__name__)
 
 VARIANTS = ("onnx-fp32", "onnx-int8")
@@ -60,18 +62,12 @@ def _ort():
     return onnxruntime
 
 
-def _fingerprint_of(folder: Path) -> str:
-    from qa.models import _fingerprint
-
-    return _fingerprint(folder)
-
-
 def cached_model_path(folder: Path, variant: str) -> Path:
     """Where the ONNX file of `folder` in `variant` is cached (it may not exist yet)."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown ONNX variant {variant!r}; one of {', '.join(VARIANTS)}")
     ort_version = _ort().__version__
-    name = f"{folder.name}-{_fingerprint_of(folder)}-{variant}-g{GRAPH_VERSION}-ort{ort_version}.onnx"
+    name = f"{folder.name}-{fingerprint(folder)}-{variant}-g{GRAPH_VERSION}-ort{ort_version}.onnx"
     return cache_root() / "onnx" / name
 
 
@@ -233,8 +229,8 @@ def build_graph(folder: Path, variant: str):
         producer_name="qa-news",
     )
     model.ir_version = 8
-    fingerprint = _fingerprint_of(folder)
-    meta = {"qa.fingerprint": fingerprint, "qa.variant": variant, "qa.graph_version": str(GRAPH_VERSION)}
+    folder_print = fingerprint(folder)
+    meta = {"qa.fingerprint": folder_print, "qa.variant": variant, "qa.graph_version": str(GRAPH_VERSION)}
     helper.set_model_props(model, meta)
     return model
 
@@ -284,7 +280,7 @@ def load_session(folder: Path, variant: str):
     with its path, or None when the cache folder cannot be written (the model then lives in memory)."""
     path = cached_model_path(folder, variant)
     expected = {
-        "qa.fingerprint": _fingerprint_of(folder),
+        "qa.fingerprint": fingerprint(folder),
         "qa.variant": variant,
         "qa.graph_version": str(GRAPH_VERSION),
     }
@@ -322,10 +318,7 @@ class OnnxEncoder:
         self.session, self.path = load_session(self.folder, variant)
         config = json.loads((self.folder / "config.json").read_text())
         self.dimension = int(config["hidden_size"])
-        max_len = 256
-        st_config = self.folder / "sentence_bert_config.json"
-        if st_config.is_file():
-            max_len = int(json.loads(st_config.read_text()).get("max_seq_length", max_len))
+        max_len = window_length(self.folder)
         self.max_seq_length = max_len
         self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         self.tokenizer.no_padding()
