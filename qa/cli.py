@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from qa.embedding import ENCODERS
 from qa.errors import QAError
 
 DEFAULT_INDEX = "index"
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--max-tokens", type=int, default=None, metavar="N", help="chunk budget in tokens (default: 160)")
     b.add_argument(
         "--encoder",
-        choices=("onnx-int8", "onnx-fp32", "torch"),
+        choices=ENCODERS,
         default=None,
         help="what embeds the chunks: ONNX Runtime int8 (default, fastest), float32, or torch; "
         "questions and later additions use the same one",

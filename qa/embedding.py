@@ -36,12 +36,16 @@ _ENCODE_LOCK = threading.Lock()
 SINGLE_THREAD_TEXTS = BATCH_SIZE
 
 
+def _known_encoder(name: str, where: str = "") -> str:
+    """`name` if it is one of ENCODERS, else InputError (saying `where` it came from)."""
+    if name not in ENCODERS:
+        raise InputError(f"unknown encoder {name!r}{where}; one of {', '.join(ENCODERS)}")
+    return name
+
+
 def default_encoder() -> str:
     """The encoder new indexes are built with: $QA_ENCODER if set, else DEFAULT_ENCODER."""
-    name = os.environ.get("QA_ENCODER") or DEFAULT_ENCODER
-    if name not in ENCODERS:
-        raise InputError(f"unknown encoder {name!r} in QA_ENCODER; one of {', '.join(ENCODERS)}")
-    return name
+    return _known_encoder(os.environ.get("QA_ENCODER") or DEFAULT_ENCODER, " in QA_ENCODER")
 
 
 _ONNX: dict[tuple[str, str], object] = {}
@@ -83,11 +87,8 @@ class Embedder:
 
     def __init__(self, model: ModelRef | str | None = None, encoder: str | None = None) -> None:
         self.ref = model if isinstance(model, ModelRef) else resolve_model(model)
-        encoder = encoder or default_encoder()
-        if encoder not in ENCODERS:
-            raise InputError(f"unknown encoder {encoder!r}; one of {', '.join(ENCODERS)}")
         # What was asked for; `encoder` says what runs (torch when ONNX Runtime cannot).
-        self.requested_encoder = encoder
+        self.requested_encoder = _known_encoder(encoder) if encoder else default_encoder()
         self._model = None
         # A one-shot process (one `qa ask`) embeds a few texts and exits: the numpy encoder is slower
         # per text but spares the seconds of importing torch. Long-lived processes keep torch.
