@@ -1,6 +1,6 @@
 """Start the web app: build the default index from corpus/ if it is missing, then serve it.
 
-python serve.py [--index DIR] [--corpus DIR] [--host 127.0.0.1] [--port 7860]
+python serve.py [--index DIR] [--corpus DIR] [--host 127.0.0.1] [--port 7860] [--reader DIR]
 """
 
 import sys

@@ -46,6 +46,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--warmup", type=float, default=0.06, help="share of the steps spent warming up")
     p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=0,
+        help="train for this long instead of the whole data: the learning rate then decays with the time spent, "
+        "so a run ends on schedule on a busy machine (0: the whole data, decaying by steps)",
+    )
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--checkpoint-every", type=int, default=300, help="steps between checkpoints")
@@ -97,8 +104,12 @@ def featurize(
     rng = random.Random(seed + 3)
     feats = []
     step = 512
+    # A question longer than this leaves too little of the window for the context (a few search queries are).
+    max_question = max_len // 3
     for i in range(0, len(rows), step):
         part = rows[i : i + step]
+        lengths = [len(x) for x in tokenizer([r["question"].strip() for r in part])["input_ids"]]
+        part = [r for r, n in zip(part, lengths) if n <= max_question]
         enc = tokenizer(
             [r["question"].strip() for r in part],
             [r["context"] for r in part],
@@ -184,10 +195,21 @@ def main(argv: list[str] | None = None) -> int:
 
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    warm = max(1, int(len(order) * args.warmup))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda s: min((s + 1) / warm, max(0.0, (len(order) - s) / max(1, len(order) - warm)))
-    )
+    budget = args.minutes * 60
+    spent = 0.0  # training seconds, carried over a resume
+
+    def progress(step: int) -> float:
+        """Share of the run done: by time with --minutes, else by steps."""
+        return spent / budget if budget else step / len(order)
+
+    def lr_factor(step: int) -> float:
+        """Linear warm-up, then linear decay to zero at the end of the run."""
+        done = progress(step)
+        if done < args.warmup:
+            return max(done, 1 / len(order)) / args.warmup
+        return max(0.0, (1.0 - done) / (1.0 - args.warmup))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, lr_factor)
     start_step = 0
     ckpt_path = args.out / "checkpoint.pt"
     if args.resume and ckpt_path.exists():
@@ -196,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         optim.load_state_dict(ckpt["optim"])
         sched.load_state_dict(ckpt["sched"])
         start_step = ckpt["step"]
+        spent = ckpt.get("spent", 0.0)
         torch.set_rng_state(ckpt["rng"])
         say(f"resumed at step {start_step}")
 
@@ -208,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                 "optim": optim.state_dict(),
                 "sched": sched.state_dict(),
                 "step": step,
+                "spent": spent,
                 "rng": torch.get_rng_state(),
             },
             tmp,
@@ -219,7 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     loss_avg = None
     bar = tqdm(total=len(order), initial=start_step, desc="training", unit="step", mininterval=5)
     t_start = time.time()
+    last = time.time()
     for step in range(start_step, len(order)):
+        if budget and spent >= budget:
+            save_checkpoint(step)
+            say(f"time budget of {args.minutes:g} min spent after {step} steps")
+            break
         idx = order[step]
         width = max(len(feats[k][0]) for k in idx)
         ids = torch.full((len(idx), width), pad, dtype=torch.long)
@@ -241,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         optim.step()
         sched.step()
         optim.zero_grad(set_to_none=True)
+        now = time.time()
+        spent, last = spent + now - last, now
         loss_avg = out.loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * out.loss.item()
         bar.update(1)
         bar.set_postfix(loss=f"{loss_avg:.3f}")

@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", help="only articles from this source")
     ask.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this date")
     ask.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
+    _reader_arg(ask)
 
     ev = sub.add_parser(
         "eval",
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
+    _reader_arg(ev)
 
     sv = sub.add_parser(
         "serve",
@@ -134,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)",
     )
     sv.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    _reader_arg(sv)
     sv.add_argument(
         "--uploads",
         default=None,
@@ -228,6 +231,16 @@ def _print_answer(answer, number: int | None = None) -> None:
         print(f"    “{' '.join(c.quote.split())}”")
 
 
+def _reader_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reader",
+        default=None,
+        metavar="DIR",
+        help="a local Hugging Face question-answering model folder to read answers with "
+        "(e.g. deepset/roberta-base-squad2; converted to ONNX once and cached); default: the shipped reader",
+    )
+
+
 def _print_passages(passages) -> None:
     if not passages:
         print("no passages found")
@@ -242,7 +255,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise QAError("-k must be at least 1")
     filters = {"source": args.source, "published_from": args.since, "published_to": args.until}
-    idx = load_index(args.index)
+    idx = load_index(args.index, reader=args.reader)
     idx.embedder.small_batches_without_torch = args.question is not None
     questions = [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
     history: list = []
@@ -286,7 +299,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from qa.evaluation import evaluate_set, format_report
 
-    result = evaluate_set(args.set_dir, index_dir=args.index, limit=args.limit, progress=not args.quiet)
+    result = evaluate_set(
+        args.set_dir, index_dir=args.index, limit=args.limit, progress=not args.quiet, reader=args.reader
+    )
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0
 
@@ -294,7 +309,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa.ui import serve
 
-    serve(index_dir=args.index, corpus=args.corpus, host=args.host, port=args.port, uploads_dir=args.uploads)
+    serve(
+        index_dir=args.index,
+        corpus=args.corpus,
+        host=args.host,
+        port=args.port,
+        uploads_dir=args.uploads,
+        reader=args.reader,
+    )
     return 0
 
 

@@ -157,22 +157,22 @@ def _index_matches(index_dir: Path, corpus: Path) -> bool:
         store.close()
 
 
-def open_set_index(set_dir: Path, index_dir: Path | None, progress: bool):
+def open_set_index(set_dir: Path, index_dir: Path | None, progress: bool, reader: str | None = None):
     """The index to evaluate with: `index_dir` as given, or the set's default one, built when stale."""
     from qa.index import load_index
     from qa.indexing import build_index
 
     corpus = set_dir / CORPUS_FILE
     if index_dir is not None and (index_dir / "CURRENT").exists():
-        return load_index(index_dir)
+        return load_index(index_dir, reader=reader)
     target = index_dir or default_index_dir(set_dir)
     if index_dir is None and _index_matches(target, corpus):
-        return load_index(target)
+        return load_index(target, reader=reader)
     if progress:
         print(f"building the index of {corpus} in {target}", file=sys.stderr)
     target.parent.mkdir(parents=True, exist_ok=True)
     build_index([corpus], target, progress=progress)
-    return load_index(target)
+    return load_index(target, reader=reader)
 
 
 # ---------------------------------------------------------------- running
@@ -197,29 +197,42 @@ def _answers_available() -> bool:
     return True
 
 
+def _rank_of(doc_id: str, docs: list[str]) -> int | None:
+    """1-based rank of `doc_id` in `docs`, or None."""
+    return docs.index(doc_id) + 1 if doc_id in docs else None
+
+
 def score_questions(idx, questions: Sequence[Question], progress: bool = True, answers: bool = True) -> dict[str, Any]:
     """Ask every question of the set against an open index and return the metrics of issue 5's JSON."""
     from tqdm import tqdm
 
     hits = dict.fromkeys(RECALL_AT, 0)
     rr = 0.0
+    # The same measures over the answer's passages, which the reader reranks, then retrieval's others.
+    read_hits = dict.fromkeys(RECALL_AT, 0)
+    read_rr = 0.0
     with_gold = 0
     em = f1 = span = 0.0
     abstained_right = abstained_wrong = 0
     n_answerable = sum(q.answerable for q in questions)
     n_unanswerable = len(questions) - n_answerable
     for q in tqdm(questions, desc="asking", unit="q", disable=not progress, dynamic_ncols=True, file=sys.stderr):
+        docs: list[str] = []
         if q.doc_id is not None:
             with_gold += 1
             docs = _retrieve_docs(idx, q.question)
-            rank = docs.index(q.doc_id) + 1 if q.doc_id in docs else None
-            if rank is not None:
-                rr += 1.0 / rank
-                for k in RECALL_AT:
-                    hits[k] += rank <= k
+            rank = _rank_of(q.doc_id, docs)
+            rr += 1.0 / rank if rank else 0.0
+            for k in RECALL_AT:
+                hits[k] += bool(rank) and rank <= k
         if not answers:
             continue
         ans = idx.answer(q.question)
+        if q.doc_id is not None:
+            rank = _rank_of(q.doc_id, ranked_documents([p.doc_id for p in ans.passages] + docs))
+            read_rr += 1.0 / rank if rank else 0.0
+            for k in RECALL_AT:
+                read_hits[k] += bool(rank) and rank <= k
         if q.answerable:
             text = "" if ans.abstained or not ans.text else ans.text
             em += exact_match(text, q.answers)
@@ -230,6 +243,7 @@ def score_questions(idx, questions: Sequence[Question], progress: bool = True, a
             abstained_right += ans.abstained
     result: dict[str, Any] = {
         "retrieval": {f"recall@{k}": _ratio(hits[k], with_gold) for k in RECALL_AT},
+        "reranked": None,
         "answers": None,
         "abstention": None,
         "n_questions": len(questions),
@@ -237,6 +251,8 @@ def score_questions(idx, questions: Sequence[Question], progress: bool = True, a
     }
     result["retrieval"][f"mrr@{MRR_DEPTH}"] = _ratio(rr, with_gold)
     if answers:
+        result["reranked"] = {f"recall@{k}": _ratio(read_hits[k], with_gold) for k in RECALL_AT}
+        result["reranked"][f"mrr@{MRR_DEPTH}"] = _ratio(read_rr, with_gold)
         result["answers"] = {
             "exact_match": _ratio(em, n_answerable),
             "f1": _ratio(f1, n_answerable),
@@ -250,7 +266,11 @@ def score_questions(idx, questions: Sequence[Question], progress: bool = True, a
 
 
 def evaluate_set(
-    set_dir: str | Path, index_dir: str | Path | None = None, limit: int | None = None, progress: bool = True
+    set_dir: str | Path,
+    index_dir: str | Path | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    reader: str | None = None,
 ) -> dict[str, Any]:
     """Build or reuse the set's index, ask its questions (the first `limit`), and return the metrics."""
     set_dir = Path(set_dir)
@@ -260,7 +280,7 @@ def evaluate_set(
     questions = load_questions(set_dir / QUESTIONS_FILE)[:limit]
     if not questions:
         raise InputError(f"{set_dir / QUESTIONS_FILE} holds no questions")
-    idx = open_set_index(set_dir, Path(index_dir) if index_dir is not None else None, progress)
+    idx = open_set_index(set_dir, Path(index_dir) if index_dir is not None else None, progress, reader)
     try:
         return score_questions(idx, questions, progress=progress, answers=_answers_available())
     finally:
@@ -279,6 +299,8 @@ def format_report(result: dict[str, Any]) -> str:
         lines.extend(f"  {name:<12} {value:6.3f}" for name, value in values.items())
 
     section("retrieval (gold document)", result["retrieval"])
+    if result.get("reranked"):
+        section("answer passages, reranked by the reader (gold document)", result["reranked"])
     section("answers (answerable questions)", result["answers"])
     section("abstention (unanswerable questions)", result["abstention"])
     return "\n".join(lines)

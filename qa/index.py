@@ -12,6 +12,8 @@ import numpy as np
 from qa.embedding import Embedder
 from qa.errors import IndexCorruptError, IndexMismatchError, InputError
 from qa.models import recorded_model, resolve_model
+from qa.reader import Reader, get_reader
+from qa.reader_model import resolve_reader
 from qa.records import Answer, Document, Passage
 from qa.retrieval import Filters, hybrid_search
 from qa.store import CURRENT, Manifest, Store, current_generation
@@ -38,7 +40,7 @@ def clean_question(question: Any) -> str:
 class Index:
     """An index folder opened for reading; sees updates committed by other processes."""
 
-    def __init__(self, index_dir: str | Path = "index", model: str | None = None) -> None:
+    def __init__(self, index_dir: str | Path = "index", model: str | None = None, reader: str | None = None) -> None:
         self.path = Path(index_dir)
         self._lock = threading.RLock()
         self._store: Store | None = None
@@ -53,6 +55,8 @@ class Index:
                 f"rebuild it with `qa index build --model {model}` or leave the model out"
             )
         self.embedder = Embedder(ref, manifest.encoder)
+        # Checked now, so a wrong --reader fails before the first question; loaded on the first answer.
+        self.reader_ref = resolve_reader(reader)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- generations
@@ -102,6 +106,11 @@ class Index:
         return self.store.manifest
 
     # -- reading
+
+    @property
+    def reader(self) -> Reader:
+        """The extractive reader that answers from retrieved passages (shared by the process)."""
+        return get_reader(self.reader_ref)
 
     def embed_question(self, text: str) -> np.ndarray:
         """The question's vector, cached for repeated questions."""
@@ -175,6 +184,7 @@ class Index:
             self._store.close()
 
 
-def load_index(index_dir: str | Path = "index", model: str | None = None) -> Index:
-    """Open the index in `index_dir`; `model`, if given, must be the one it was built with."""
-    return Index(index_dir, model=model)
+def load_index(index_dir: str | Path = "index", model: str | None = None, reader: str | None = None) -> Index:
+    """Open the index in `index_dir`; `model`, if given, must be the one it was built with; `reader`
+    names a local Hugging Face question-answering folder to answer with instead of the shipped reader."""
+    return Index(index_dir, model=model, reader=reader)

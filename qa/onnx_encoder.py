@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.models import fingerprint, window_length
+from qa.models import cache_root, fingerprint, window_length
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +44,6 @@ _PIECES_KEPT = 20_000
 
 class OnnxUnavailable(RuntimeError):
     """onnxruntime (or onnx, to build the graph) is missing, or the model folder is not supported."""
-
-
-def cache_root() -> Path:
-    """The per-user cache folder: $QA_CACHE_DIR, else $XDG_CACHE_HOME/qa-news, else ~/.cache/qa-news."""
-    env = os.environ.get("QA_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa-news"
 
 
 def _ort():

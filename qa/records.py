@@ -79,6 +79,8 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     passages: tuple[Passage, ...] = ()
     resolved_question: str | None = None
+    # Where the reader found the answer: inside the first citation's quote.
+    span: Citation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The object `qa ask --json` prints."""
@@ -87,6 +89,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
+            "answer_span": self.span.to_dict() if self.span else None,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [
                 {

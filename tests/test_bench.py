@@ -27,3 +27,47 @@ def test_build_and_search_reports_throughput_and_latency():
     assert r["encoder"] == "onnx-int8"
     assert r["queries"] == 5 and 0 < r["retrieve"]["p50_ms"] <= r["retrieve"]["p95_ms"]
     assert 0 < r["answer"]["p50_ms"] <= r["answer"]["p95_ms"]
+
+
+def test_train_reader_runs_end_to_end_and_ships(tmp_path):
+    """A few dozen examples through the training script, then the shipping step into a scratch folder."""
+    data = tmp_path / "train.jsonl"
+    rows = []
+    for i in range(30):
+        context = f"Report {i}. The committee met in Geneva on Monday. Its chair, Anna Berg, opened the session."
+        rows.append(
+            {
+                "id": str(i),
+                "source": "squad_v1.1_train",
+                "title": f"T{i % 3}",
+                "context": context,
+                "question": "Where did the committee meet?",
+                "answers": ["Geneva"],
+                "answer_starts": [context.index("Geneva")],
+            }
+        )
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "run"
+    cmd = [sys.executable, "bench/train_reader.py", "--data", str(data), "--out", str(out), "--batch", "8"]
+    proc = subprocess.run(
+        cmd + ["--checkpoint-every", "2"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "checkpoint.pt").is_file() and (out / "hf" / "model.safetensors").is_file()
+    log = (out / "train.log").read_text()
+    assert "windows" in log and "saved" in log
+    # Resuming a finished run trains no further step and saves the same model again.
+    proc = subprocess.run(cmd + ["--resume"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0 and "resumed at step" in (out / "train.log").read_text()
+    ship = tmp_path / "shipped"
+    proc = subprocess.run(
+        [sys.executable, "bench/ship_reader.py", str(out / "hf"), "--target", str(ship)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in ship.iterdir()} >= {"weights.safetensors", "config.json", "reader.json"}

@@ -132,3 +132,28 @@ def test_ask_abstains_in_words(built_index):
 def test_ask_empty_question_is_a_user_error(built_index):
     proc = run("ask", "   ", "--index", built_index)
     assert proc.returncode != 0 and "empty" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ask_with_a_reader_folder(built_index, tmp_path):
+    from qa.reader_model import assemble_shipped
+
+    hf = assemble_shipped(tmp_path / "reader")
+    out = run("ask", "Who joined the talks via video conference?", "--index", built_index, "--reader", str(hf))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Vladimir Putin")
+
+
+@pytest.mark.parametrize("make", ["missing", "embedding model", "file"])
+def test_ask_with_a_folder_that_is_not_a_reader(built_index, tmp_path, make):
+    from qa.models import bundled_model_path
+
+    target = {
+        "missing": tmp_path / "nothing",
+        "embedding model": bundled_model_path(),
+        "file": tmp_path / "f.txt",
+    }[make]
+    if make == "file":
+        target.write_text("x")
+    proc = run("ask", "Who?", "--index", built_index, "--reader", str(target))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "reader" in proc.stderr

@@ -95,8 +95,8 @@ def test_documents_ranked_once_in_first_seen_order():
 
 def test_whole_run_reports_every_metric_and_reuses_its_index(eval_set):
     result = evaluate_set(eval_set, progress=False)
-    assert set(result) == {"retrieval", "answers", "abstention", "n_questions", "n_answerable"}
-    assert set(result["retrieval"]) == {"recall@1", "recall@5", "recall@10", "mrr@10"}
+    assert set(result) == {"retrieval", "reranked", "answers", "abstention", "n_questions", "n_answerable"}
+    assert set(result["retrieval"]) == set(result["reranked"]) == {"recall@1", "recall@5", "recall@10", "mrr@10"}
     assert set(result["answers"]) == {"exact_match", "f1", "span_hit@1"}
     assert set(result["abstention"]) == {"precision", "recall"}
     assert (result["n_questions"], result["n_answerable"]) == (4, 3)

@@ -1,0 +1,60 @@
+"""Put a trained reader into the package: only the weights training changed, in float16.
+
+    python bench/ship_reader.py runs/reader/hf            # writes qa/models/reader/
+
+The word embeddings were frozen during training, so they are left out and taken from the bundled
+all-MiniLM-L6-v2 package when the reader is first used (qa.reader_model.assemble_shipped); this
+checks that they really are the base model's before leaving them out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.models import bundled_model_path  # noqa: E402
+from qa.reader_model import SHIPPED_READER  # noqa: E402
+
+# Reader tensor name -> base model tensor name, for the tensors training left as they were.
+FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight"}
+
+
+def ship(hf_folder: Path, target: Path = SHIPPED_READER) -> dict[str, int]:
+    """Write the shipped reader from a Hugging Face question-answering folder; returns file sizes."""
+    from safetensors.numpy import load_file, save_file
+
+    tensors = load_file(str(hf_folder / "model.safetensors"))
+    base = load_file(str(bundled_model_path() / "model.safetensors"))
+    for name, base_name in FROM_BASE.items():
+        if not np.array_equal(tensors[name], base[base_name]):
+            raise SystemExit(f"{name} differs from the base model's {base_name}: it cannot be left out")
+    kept = {k: v.astype(np.float16) for k, v in tensors.items() if k not in FROM_BASE}
+    target.mkdir(parents=True, exist_ok=True)
+    save_file(kept, str(target / "weights.safetensors"))
+    shutil.copy(hf_folder / "config.json", target / "config.json")
+    digest = hashlib.sha256((target / "weights.safetensors").read_bytes()).hexdigest()
+    (target / "reader.json").write_text(json.dumps({"from_base": FROM_BASE, "weights_sha256": digest}, indent=2) + "\n")
+    return {p.name: p.stat().st_size for p in sorted(target.iterdir())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("hf_folder", type=Path, help="the trained Hugging Face folder (train_reader.py's OUT/hf)")
+    p.add_argument("--target", type=Path, default=SHIPPED_READER)
+    args = p.parse_args(argv)
+    for name, size in ship(args.hf_folder, args.target).items():
+        print(f"{name:24} {size / 1e6:8.2f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
