@@ -56,7 +56,7 @@ _OS_ERROR_HINTS = {
     errno.EROFS: "the file system is read-only",
     errno.ENOSPC: "the disk is full; free some space",
     errno.EDQUOT: "the disk quota is used up; free some space",
-    errno.EFBIG: "the file grew past the size allowed (a full disk or a file-size limit); free some space",
+    errno.EFBIG: "a full disk or a file-size limit; free some space",
     errno.ENOTDIR: "a file stands where a folder is needed",
     errno.EISDIR: "a folder stands where a file is needed",
     errno.ENOENT: "it does not exist",
@@ -68,4 +68,6 @@ def describe_os_error(exc: OSError) -> str:
     where = f"{exc.filename}: " if exc.filename else ""
     reason = (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
     hint = _OS_ERROR_HINTS.get(exc.errno)
+    if not exc.filename and exc.errno in (errno.EACCES, errno.EPERM, errno.ENOENT):
+        hint = None  # without a path, "it" would name nothing
     return f"{where}{reason[:1].lower()}{reason[1:]}" + (f" ({hint})" if hint else "")

@@ -591,6 +591,95 @@ def test_sigkill_at_named_points_leaves_a_complete_index(base, base_ids, tmp_pat
             assert not (index / "gen-000001").exists(), "the half-deleted generation is pruned by the next write"
 
 
+# ---------------------------------------------------------------- 2. a full disk: the write fails, the live index stays
+
+DISK_FULL_CHILD = textwrap.dedent(
+    """
+    import resource, signal, sys
+    import faiss
+    import qa.store as store
+    from qa.cli import main
+
+    point, *argv = sys.argv[1:]
+    # Past the file-size limit writes fail with EFBIG, as on a full disk, instead of the signal killing the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    def disk_full(room=0):
+        resource.setrlimit(resource.RLIMIT_FSIZE, (room, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    def fill_disk_before(owner, name, when):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            if when(*args):
+                disk_full()
+            return original(*args, **kwargs)
+
+        setattr(owner, name, wrapper)
+
+    if point == "start":  # no room for the first page of the new SQLite store (build) or its copy (add)
+        disk_full(room=1024)  # libraries' probes of the temporary folder write a few bytes and pass
+    elif point == "lexical":  # database written, term matrix not yet
+        fill_disk_before(store, "update_lexical", lambda *args: True)
+    elif point == "vectors":  # database and terms written; FAISS writes the vectors
+        fill_disk_before(faiss, "write_index", lambda index, path: index.ntotal > 0)
+    elif point == "switch":  # new generation renamed into place; CURRENT cannot be rewritten
+        fill_disk_before(store, "_write_atomic", lambda path, text: path.name == store.CURRENT)
+    sys.exit(main(argv))
+    """
+)
+DISK_FULL_POINTS = [("build", "start"), ("build", "vectors"), ("build", "switch"), ("add", "start"), ("add", "lexical")]
+
+
+def test_a_full_disk_fails_in_one_line_and_leaves_the_live_index(base, base_ids, tmp_path):
+    """A build or add that cannot write says so in one line; the live index is untouched, complete and
+    queryable, nothing half-written is left, and the next write with room succeeds."""
+    corpus, base_index = base
+    script = tmp_path / "child.py"
+    script.write_text(DISK_FULL_CHILD, encoding="utf-8")
+    new_corpus = write_corpus(tmp_path / "new-corpus", {**ARTICLES, **NEW_ARTICLES})
+    additions = write_corpus(tmp_path / "additions", NEW_ARTICLES)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = []
+    for mode, point in DISK_FULL_POINTS:
+        index = copy_index(base_index, tmp_path / f"{mode}-{point}")
+        source = new_corpus if mode == "build" else additions
+        proc = subprocess.Popen(
+            [sys.executable, str(script), point, "-q", "index", mode, str(source), "--index", str(index)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        runs.append((mode, point, index, proc))
+    for mode, point, index, proc in runs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 1, f"{mode}/{point}: {proc.returncode} {out} {err[-2000:]}"
+        assert_one_line_error(proc.returncode, err, f"could not write the index at {index}")
+        assert "the index in use is intact" in err
+        left = {p.name for p in index.iterdir()} - {p.name for p in base_index.iterdir()} - {".lock"}
+        assert not left, f"{mode}/{point} left {left} behind"
+        assert current_generation(index).name == current_generation(base_index).name
+        assert_nothing_lost(index, base_ids)
+        code, out, err = run_cli_subprocess("index", mode, str(new_corpus if mode == "build" else additions), index)
+        assert code == 0, err
+        assert not list(index.glob("tmp-*"))
+        assert_nothing_lost(index, base_ids | set(NEW_ARTICLES))
+
+
+def run_cli_subprocess(command: str, mode: str, source: str, index: Path) -> tuple[int, str, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "-q", command, mode, source, "--index", str(index)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 # ---------------------------------------------------------------- 3. queries during writes by another process
 
 WRITER = textwrap.dedent(
