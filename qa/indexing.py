@@ -85,6 +85,10 @@ def _write(store: Store, plans, vectors, hashes: dict[str, str]) -> None:
 
 
 def _check_target(index_dir: Path) -> None:
+    # Checked before the corpus is embedded, so a mistyped --index costs no work.
+    nearest = next((p for p in (index_dir, *index_dir.parents) if p.exists()), None)
+    if nearest is not None and nearest != index_dir and not nearest.is_dir():
+        raise InputError(f"{index_dir} cannot be a folder: {nearest} is a file; choose another folder for --index")
     if not is_index_dir(index_dir):
         raise InputError(f"{index_dir} exists and is not an index folder; choose an empty or new folder for --index")
 

@@ -356,7 +356,7 @@ WRONG_PATHS = [
     (("index", "remove", "comet.txt", "--index", "{file}"), "is a file, not an index folder"),
     (("index", "remove", "comet.txt", "--index", "{locked}"), "permission denied"),
     (("index", "build", "{corpus}", "--index", "{file}"), "not an index folder"),
-    (("index", "build", "{corpus}", "--index", "{file}/sub"), "a file stands where a folder is needed"),
+    (("index", "build", "{corpus}", "--index", "{file}/sub"), "cannot be a folder"),
     (("index", "build", "{corpus}", "--index", "{locked}"), "permission denied"),
     (("index", "build", "{missing}", "--index", "{new}"), "corpus path not found"),
     (("index", "build", "{locked}", "--index", "{new}"), "cannot read the corpus folder"),
