@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -42,6 +43,8 @@ from qa.errors import (
 from qa.lexical import LEXICAL_FILE, LexicalIndex
 from qa.lexical import update as update_lexical
 from qa.records import Chunk, Document
+
+log = logging.getLogger(__name__)
 
 # 2: BM25 moved from an FTS5 table into lexical.npz.
 FORMAT_VERSION = 2
@@ -273,7 +276,11 @@ def publish(index_dir: Path, work: Path) -> Path:
         # CURRENT still names the previous generation, so no reader can have opened this one.
         shutil.rmtree(gen, ignore_errors=True)
         raise
-    _fsync_dir(index_dir)
+    try:
+        _fsync_dir(index_dir)
+    except OSError as exc:
+        # The switch is done and readers see the new generation: reporting the write as failed would be wrong.
+        log.warning("the switch to %s may not survive a power cut: %s", gen, describe_os_error(exc))
     prune(index_dir, keep={gen.name, previous})
     return gen
 
