@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa.embedding import ENCODERS
-from qa.errors import QAError
+from qa.errors import QAError, describe_os_error
 
 DEFAULT_INDEX = "index"
 DEFAULT_CORPUS = "corpus"
@@ -343,6 +343,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        # A path of the wrong kind, unreadable or unwritable, that no check above named: still one line.
+        print(f"qa: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.dates import parse_date, parse_time
-from qa.errors import CorpusError
+from qa.errors import CorpusError, describe_os_error
 from qa.records import Document
 
 log = logging.getLogger(__name__)
@@ -388,6 +389,10 @@ def iter_corpus_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str]]
         if root.is_file():
             yield root, root.name
             continue
+        try:
+            os.listdir(root)  # rglob would pass over a folder it cannot read without a word
+        except OSError as exc:
+            raise CorpusError(f"cannot read the corpus folder {describe_os_error(exc)}") from None
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root)
             if any(part.startswith(".") for part in rel.parts):

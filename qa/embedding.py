@@ -17,6 +17,7 @@ import numpy as np
 
 from qa.errors import InputError, ModelError
 from qa.models import TORCH_IMPORT_LOCK, ModelRef, force_offline, resolve_model
+from qa.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -178,11 +179,7 @@ class Embedder:
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.dimension), dtype="float32")
         threads = 1 if len(texts) <= SINGLE_THREAD_TEXTS else None
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(texts), desc=desc, unit="chunk", dynamic_ncols=True)
+        bar = progress_bar(total=len(texts), desc=desc, unit="chunk") if progress else None
         try:
             for i in range(0, len(texts), BATCH_SIZE):
                 idx = order[i : i + BATCH_SIZE]
@@ -209,9 +206,7 @@ class Embedder:
         # batch and stays on the calling thread.
         if not progress:
             return self.onnx.encode(list(texts), BATCH_SIZE, parallel=True)
-        from tqdm import tqdm
-
-        with tqdm(total=len(texts), desc=desc, unit="chunk", dynamic_ncols=True) as bar:
+        with progress_bar(total=len(texts), desc=desc, unit="chunk") as bar:
             return self.onnx.encode(list(texts), BATCH_SIZE, parallel=True, on_batch=bar.update)
 
     def encode_query(self, text: str) -> np.ndarray:

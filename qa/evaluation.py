@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import InputError, QAError
+from qa.progress import progress_bar
 
 CORPUS_FILE = "corpus.jsonl"
 QUESTIONS_FILE = "questions.jsonl"
@@ -204,8 +205,6 @@ def _rank_of(doc_id: str, docs: list[str]) -> int | None:
 
 def score_questions(idx, questions: Sequence[Question], progress: bool = True, answers: bool = True) -> dict[str, Any]:
     """Ask every question of the set against an open index and return the metrics of issue 5's JSON."""
-    from tqdm import tqdm
-
     hits = dict.fromkeys(RECALL_AT, 0)
     rr = 0.0
     # The same measures over the answer's passages, which the reader reranks, then retrieval's others.
@@ -216,7 +215,7 @@ def score_questions(idx, questions: Sequence[Question], progress: bool = True, a
     abstained_right = abstained_wrong = 0
     n_answerable = sum(q.answerable for q in questions)
     n_unanswerable = len(questions) - n_answerable
-    for q in tqdm(questions, desc="asking", unit="q", disable=not progress, dynamic_ncols=True, file=sys.stderr):
+    for q in progress_bar(questions, desc="asking", unit="q", enabled=progress):
         docs: list[str] = []
         if q.doc_id is not None:
             with_gold += 1

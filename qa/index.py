@@ -90,7 +90,7 @@ class Index:
         # CURRENT is replaced by rename, so its inode changes even when two commits share an mtime tick.
         try:
             st = (self.path / CURRENT).stat()
-        except FileNotFoundError:
+        except OSError:  # missing, or a path of the wrong kind: current_generation says which
             return None
         return st.st_ino, st.st_mtime_ns
 

@@ -23,10 +23,10 @@ from qa.store import (
     create_store,
     current_generation,
     is_index_dir,
-    new_workdir,
     now_iso,
     publish,
     write_lock,
+    writing,
 )
 from qa.text import lexical_terms
 
@@ -85,6 +85,10 @@ def _write(store: Store, plans, vectors, hashes: dict[str, str]) -> None:
 
 
 def _check_target(index_dir: Path) -> None:
+    # Checked before the corpus is embedded, so a mistyped --index costs no work.
+    nearest = next((p for p in (index_dir, *index_dir.parents) if p.exists()), None)
+    if nearest is not None and nearest != index_dir and not nearest.is_dir():
+        raise InputError(f"{index_dir} cannot be a folder: {nearest} is a file; choose another folder for --index")
     if not is_index_dir(index_dir):
         raise InputError(f"{index_dir} exists and is not an index folder; choose an empty or new folder for --index")
 
@@ -117,8 +121,7 @@ def build_index(
     embedder = Embedder(resolve_model(model), encoder)
     plans, texts = plan_chunks(docs, settings, embedder)
     vectors = embedder.encode(texts, progress=progress, desc="embedding chunks")
-    with write_lock(index_dir):
-        work = new_workdir(index_dir)
+    with write_lock(index_dir), writing(index_dir) as work:
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             model_id=embedder.ref.id,
@@ -188,16 +191,16 @@ def add_documents(
                 f"the index at {index_dir} was built with {manifest.model_id}, this model is {embedder.ref.id}"
             )
         settings = ChunkerSettings(**manifest.chunker)
-        work = new_workdir(index_dir)
-        store = copy_store(gen, work)
-        known = store.document_hashes()
-        hashes = {d.id: content_hash(d) for d in docs}
-        changed = [d for d in docs if known.get(d.id) != hashes[d.id]]
-        plans, texts = plan_chunks(changed, settings, embedder)
-        vectors = embedder.encode(texts, progress=progress, desc="embedding new chunks")
-        _write(store, plans, vectors, hashes)
-        manifest = store.finish()
-        publish(index_dir, work)
+        with writing(index_dir) as work:
+            store = copy_store(gen, work)
+            known = store.document_hashes()
+            hashes = {d.id: content_hash(d) for d in docs}
+            changed = [d for d in docs if known.get(d.id) != hashes[d.id]]
+            plans, texts = plan_chunks(changed, settings, embedder)
+            vectors = embedder.encode(texts, progress=progress, desc="embedding new chunks")
+            _write(store, plans, vectors, hashes)
+            manifest = store.finish()
+            publish(index_dir, work)
     updated = sum(1 for d in changed if d.id in known)
     return BuildReport(
         index_dir=str(index_dir),
@@ -223,20 +226,22 @@ def remove_documents(doc_ids: Iterable[str], index_dir: str | Path = "index") ->
     current_generation(index_dir)  # a mistyped --index is reported before the lock would create the folder
     with write_lock(index_dir, wait=30):
         gen, _ = _open_for_update(index_dir, None)
-        work = new_workdir(index_dir)
-        store = copy_store(gen, work)
-        known = store.document_hashes()
-        missing = [i for i in ids if i not in known]
-        if missing:
-            store.close()
-            shutil.rmtree(work, ignore_errors=True)
-            raise InputError(f"not in the index: {', '.join(missing)} (see `qa index stats --documents` for the ids)")
-        conn = store.connection()
-        conn.execute("BEGIN")
-        removed = store.delete(ids)
-        conn.execute("COMMIT")
-        manifest = store.finish()
-        publish(index_dir, work)
+        with writing(index_dir) as work:
+            store = copy_store(gen, work)
+            known = store.document_hashes()
+            missing = [i for i in ids if i not in known]
+            if missing:
+                store.close()
+                shutil.rmtree(work, ignore_errors=True)
+                raise InputError(
+                    f"not in the index: {', '.join(missing)} (see `qa index stats --documents` for the ids)"
+                )
+            conn = store.connection()
+            conn.execute("BEGIN")
+            removed = store.delete(ids)
+            conn.execute("COMMIT")
+            manifest = store.finish()
+            publish(index_dir, work)
     return BuildReport(
         index_dir=str(index_dir),
         documents=manifest.documents,

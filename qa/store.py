@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -30,10 +31,20 @@ from typing import Any
 import numpy as np
 
 from qa import ann
-from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from qa.errors import (
+    AccessError,
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexWriteError,
+    describe_os_error,
+)
 from qa.lexical import LEXICAL_FILE, LexicalIndex
 from qa.lexical import update as update_lexical
 from qa.records import Chunk, Document
+
+log = logging.getLogger(__name__)
 
 # 2: BM25 moved from an FTS5 table into lexical.npz.
 FORMAT_VERSION = 2
@@ -151,6 +162,13 @@ def current_generation(index_dir: Path) -> Path:
         raise IndexNotFoundError(
             f"{index_dir} holds no index; build one with `qa index build CORPUS --index {index_dir}`"
         ) from None
+    except NotADirectoryError:
+        what = (
+            "is a file, not an index folder" if index_dir.is_file() else "is not a folder (a file stands in its path)"
+        )
+        raise AccessError(f"{index_dir} {what}; give the folder an index was built in") from None
+    except OSError as exc:
+        raise AccessError(f"cannot read the index at {index_dir}: {describe_os_error(exc)}") from None
     gen = index_dir / name
     if not name.startswith("gen-") or not gen.is_dir():
         raise IndexCorruptError(f"{pointer} points at {name!r}, which is missing; rebuild with `qa index build`")
@@ -159,11 +177,15 @@ def current_generation(index_dir: Path) -> Path:
 
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # `path` is as it was; a full disk keeps no half-written copy
+        raise
 
 
 def _fsync_dir(path: Path) -> None:
@@ -177,8 +199,13 @@ def _fsync_dir(path: Path) -> None:
 @contextmanager
 def write_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
     """Hold the index's writer lock; IndexBusyError if another writer has it after `wait` seconds."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileExistsError:
+        raise AccessError(f"{index_dir} is a file, not an index folder; choose a folder for --index") from None
+    except OSError as exc:
+        raise AccessError(f"cannot write the index at {index_dir}: {describe_os_error(exc)}") from None
     deadline = time.monotonic() + wait
     try:
         while True:
@@ -205,6 +232,29 @@ def new_workdir(index_dir: Path) -> Path:
     return work
 
 
+@contextmanager
+def writing(index_dir: Path) -> Iterator[Path]:
+    """A fresh work folder for a new generation; if writing it fails (a full disk, no permission), the folder is
+    removed and IndexWriteError raised, leaving the live generation as it was."""
+    work: Path | None = None
+    try:
+        work = new_workdir(index_dir)
+        yield work
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "write" not in str(exc).lower():
+            raise  # only FAISS reports its failed writes as RuntimeError; others are not about the disk
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            reason = describe_os_error(exc)
+        else:  # SQLite says "disk I/O error" or "database or disk is full"; FAISS "write error in PATH: ..."
+            text = str(exc).strip().splitlines()[-1]
+            reason = text[max(text.find("write error"), 0) :][:200] + " (is the disk full?)"
+        raise IndexWriteError(
+            f"could not write the index at {index_dir}: {reason}; nothing was changed, the index in use is intact"
+        ) from exc
+
+
 def publish(index_dir: Path, work: Path) -> Path:
     """Make the finished `work` folder the live generation; older generations are pruned."""
     gens = sorted(p.name for p in index_dir.glob("gen-*"))
@@ -218,10 +268,19 @@ def publish(index_dir: Path, work: Path) -> Path:
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
     os.rename(work, gen)
-    os.utime(gen)  # the folder's mtime records when it went live, for pruning
-    _fsync_dir(index_dir)
-    _write_atomic(index_dir / CURRENT, gen.name + "\n")
-    _fsync_dir(index_dir)
+    try:
+        os.utime(gen)  # the folder's mtime records when it went live, for pruning
+        _fsync_dir(index_dir)
+        _write_atomic(index_dir / CURRENT, gen.name + "\n")
+    except OSError:
+        # CURRENT still names the previous generation, so no reader can have opened this one.
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
+    try:
+        _fsync_dir(index_dir)
+    except OSError as exc:
+        # The switch is done and readers see the new generation: reporting the write as failed would be wrong.
+        log.warning("the switch to %s may not survive a power cut: %s", gen, describe_os_error(exc))
     prune(index_dir, keep={gen.name, previous})
     return gen
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from qa.dates import parse_date
-from qa.errors import InputError, QAError
+from qa.errors import IndexNotFoundError, InputError, QAError
 from qa.index import Index, load_index
 from qa.records import Answer
-from qa.store import CURRENT
+from qa.store import current_generation
 from qa.ui_examples import example_questions
 from qa.ui_render import (
     CSS,
@@ -286,10 +286,15 @@ def check_port(host: str, port: int) -> None:
 def ensure_index(index_dir: str | Path, corpus: str | Path) -> None:
     """Build the index from `corpus` when `index_dir` holds none yet, with progress in the terminal."""
     index_dir = Path(index_dir)
-    if (index_dir / CURRENT).exists():
+    try:
+        current_generation(index_dir)  # a file or an unreadable folder is reported here, before any build
         return
+    except IndexNotFoundError:
+        pass
+    from qa.documents import iter_corpus_files
     from qa.indexing import build_index
 
+    next(iter_corpus_files([corpus]), None)  # a missing or unreadable corpus is reported before the build is announced
     print(f"No index at {index_dir}: building it from {corpus} …", file=sys.stderr, flush=True)
     report = build_index(corpus, index_dir, progress=True)
     print(
@@ -357,5 +362,6 @@ def serve(
     """Build the index from `corpus` if it is missing, then serve the web app until interrupted;
     `reader` names a local Hugging Face question-answering folder instead of the shipped reader."""
     check_port(host, port)
+    uploads_dir_for(Path(index_dir), uploads_dir)  # a wrong --uploads is reported before any build
     ensure_index(index_dir, corpus)
     launch(index_dir, host=host, port=port, uploads_dir=uploads_dir, reader=reader)

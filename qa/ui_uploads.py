@@ -66,6 +66,8 @@ def uploads_dir_for(index_dir: Path, uploads_dir: str | Path | None = None) -> P
     """The folder uploads are kept in: `uploads_dir` if given, else `uploads/` beside the index folder."""
     folder = Path(uploads_dir) if uploads_dir else Path(index_dir).resolve().parent / "uploads"
     folder = folder.resolve()
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"the uploads folder {folder} is a file; give a folder with --uploads")
     index = Path(index_dir).resolve()
     if folder == index or index in folder.parents:
         raise InputError(f"the uploads folder {folder} must not be inside the index folder {index}")

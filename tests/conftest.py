@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 DEFAULT_ARTICLE = CORPUS / "000_670c52a8f442eec9.txt"
 SHARED = ROOT.parent / "shared"
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def shared_path(*parts: str) -> Path:
@@ -19,6 +22,22 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: this test needs the shared data sets beside the repo")
     return path
+
+
+def under_ci(env: Mapping[str, str] = os.environ) -> bool:
+    """True when the CI variable is set to a true value, as CI services and `.ci/run` do."""
+    return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_browser(path: Path = CHROMIUM, env: Mapping[str, str] = os.environ) -> Path:
+    """The browser for the web app's page tests; without it, skip saying how to install it, but fail under CI,
+    which installs it, so that the page tests never stop running there unnoticed."""
+    if path.exists():
+        return path
+    message = f"{path} is missing: install Debian's browser with `apt-get install -y chromium` to run the page tests"
+    if under_ci(env):
+        pytest.fail(f"{message} (CI must run them; a skip here would hide that they stopped running)")
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

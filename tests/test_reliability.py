@@ -7,6 +7,8 @@ test-only code paths.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import shutil
@@ -248,6 +250,156 @@ def test_failed_add_changes_nothing(base, base_ids, tmp_path):
     assert_nothing_lost(index, base_ids)
 
 
+# ---------------------------------------------------------------- 1b. paths of the wrong kind, missing or unreadable
+
+# Linux capabilities that let root read and write whatever the permission bits say (capability.h).
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+@contextlib.contextmanager
+def permissions_bite():
+    """Run the body with permission bits enforced, even as root (tests run as root in CI and containers).
+
+    Root reads a chmod-000 file through CAP_DAC_OVERRIDE; dropping it (and CAP_DAC_READ_SEARCH) from the
+    effective set of this thread makes it an ordinary owner for the body, then it is raised again.
+    """
+    if os.geteuid() != 0:
+        yield
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    if libc.capget(ctypes.byref(header), data) != 0:
+        pytest.skip("running as root, where chmod 000 does not bite, and capget failed: cannot test unreadable paths")
+    saved = data[0].effective
+    data[0].effective &= ~((1 << CAP_DAC_OVERRIDE) | (1 << CAP_DAC_READ_SEARCH))
+    if libc.capset(ctypes.byref(header), data) != 0:
+        pytest.skip("running as root, where chmod 000 does not bite, and cannot drop CAP_DAC_OVERRIDE")
+    try:
+        yield
+    finally:
+        data[0].effective = saved
+        assert libc.capset(ctypes.byref(header), data) == 0
+
+
+def disk_state(*roots: Path) -> dict[str, tuple]:
+    """Every file and folder under `roots` with its kind, size, mode and mtime: to compare before and after."""
+    state = {}
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            for name in dirs + files:
+                st = os.lstat(os.path.join(folder, name))
+                state[os.path.join(folder, name)] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return state
+
+
+@pytest.fixture()
+def paths(base, tmp_path) -> dict[str, str]:
+    """A file, a missing path, an unreadable folder and file, a copy of the index and an evaluation set."""
+    corpus, index = base
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "file.txt").write_text("not a folder\n", encoding="utf-8")
+    locked = write_corpus(work / "locked", {"inside.txt": ARTICLES["harbour.txt"]})
+    locked_file = work / "locked-article.txt"
+    locked_file.write_text(ARTICLES["comet.txt"], encoding="utf-8")
+    eval_set = work / "set"
+    eval_set.mkdir()
+    (eval_set / "corpus.jsonl").write_text(ARTICLES["records.jsonl"], encoding="utf-8")
+    (eval_set / "questions.jsonl").write_text(
+        json.dumps({"id": "q1", "question": "Who read the charter?", "answers": ["Tomas Brek"], "doc_id": "lib-1"})
+        + "\n",
+        encoding="utf-8",
+    )
+    os.chmod(locked_file, 0)
+    os.chmod(locked, 0)
+    yield {
+        "corpus": str(corpus),
+        "index": str(copy_index(index, work / "index")),
+        "file": str(work / "file.txt"),
+        "missing": str(work / "missing"),
+        "locked": str(locked),
+        "locked_file": str(locked_file),
+        "set": str(eval_set),
+        "new": str(work / "new-index"),
+        "port": str(free_port()),
+    }
+    os.chmod(locked, 0o755)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# (arguments, words of the one-line error); {name} is a path of the `paths` fixture.
+WRONG_PATHS = [
+    (("ask", "Who saw the comet?", "--index", "{file}"), "is a file, not an index folder"),
+    (("ask", "Who saw the comet?", "--index", "{file}/sub"), "is not a folder"),
+    (("ask", "Who saw the comet?", "--index", "{missing}"), "no index at"),
+    (("ask", "Who saw the comet?", "--index", "{locked}"), "permission denied"),
+    (("index", "stats", "--index", "{file}"), "is a file, not an index folder"),
+    (("index", "stats", "--index", "{locked}"), "permission denied"),
+    (("index", "add", "{corpus}", "--index", "{file}"), "is a file, not an index folder"),
+    (("index", "add", "{corpus}", "--index", "{locked}"), "permission denied"),
+    (("index", "add", "{missing}", "--index", "{index}"), "corpus path not found"),
+    (("index", "add", "{locked}", "--index", "{index}"), "cannot read the corpus folder"),
+    (("index", "add", "{locked_file}", "--index", "{index}"), "no readable articles"),
+    (("index", "remove", "comet.txt", "--index", "{file}"), "is a file, not an index folder"),
+    (("index", "remove", "comet.txt", "--index", "{locked}"), "permission denied"),
+    (("index", "build", "{corpus}", "--index", "{file}"), "not an index folder"),
+    (("index", "build", "{corpus}", "--index", "{file}/sub"), "cannot be a folder"),
+    (("index", "build", "{corpus}", "--index", "{locked}"), "permission denied"),
+    (("index", "build", "{missing}", "--index", "{new}"), "corpus path not found"),
+    (("index", "build", "{locked}", "--index", "{new}"), "cannot read the corpus folder"),
+    (("index", "build", "{locked_file}", "--index", "{new}"), "no readable articles"),
+    (("eval", "{file}"), "no evaluation set"),
+    (("eval", "{missing}"), "no evaluation set"),
+    (("eval", "{locked}"), "permission denied"),
+    (("eval", "{set}", "--index", "{file}"), "not an index folder"),
+    (("eval", "{set}", "--index", "{locked}"), "permission denied"),
+    (("serve", "--index", "{file}", "--port", "{port}"), "not an index folder"),
+    (("serve", "--index", "{locked}", "--port", "{port}"), "permission denied"),
+    (("serve", "--index", "{index}", "--uploads", "{file}", "--port", "{port}"), "is a file"),
+    (("serve", "--index", "{new}", "--corpus", "{missing}", "--port", "{port}"), "corpus path not found"),
+    (("serve", "--index", "{new}", "--corpus", "{locked}", "--port", "{port}"), "cannot read the corpus folder"),
+]
+
+
+@pytest.mark.parametrize("args,needle", WRONG_PATHS, ids=[" ".join(a) for a, _ in WRONG_PATHS])
+def test_paths_of_the_wrong_kind_missing_or_unreadable_are_one_line_and_change_nothing(paths, capsys, args, needle):
+    if args[0] == "serve":
+        pytest.importorskip("gradio")
+    args = [a.format(**paths) for a in args]
+    folders = [Path(paths["index"]).parent, Path(paths["corpus"])]
+    before = disk_state(*folders)
+    with permissions_bite():
+        code, out, err = run_cli(capsys, "-q", *args)
+    assert_one_line_error(code, err, needle)
+    assert "Traceback" not in err
+    assert disk_state(*folders) == before, "a failed command left the disk as it was"
+
+
+def test_serve_py_and_qa_with_a_file_for_the_index_folder_print_one_line(paths):
+    """The scripts as users start them: no traceback, a non-zero exit."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for cmd in (
+        [sys.executable, str(ROOT / "serve.py"), "--index", paths["file"], "--port", paths["port"]],
+        [sys.executable, "-m", "qa.cli", "ask", "Who saw the comet?", "--index", paths["file"]],
+    ):
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode != 0
+        assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "not an index folder" in proc.stderr
+
+
 # ---------------------------------------------------------------- 2. corruption is detected, naming the file
 
 
@@ -437,6 +589,95 @@ def test_sigkill_at_named_points_leaves_a_complete_index(base, base_ids, tmp_pat
         assert_nothing_lost(index, new_ids)
         if point == "pruning":
             assert not (index / "gen-000001").exists(), "the half-deleted generation is pruned by the next write"
+
+
+# ---------------------------------------------------------------- 2. a full disk: the write fails, the live index stays
+
+DISK_FULL_CHILD = textwrap.dedent(
+    """
+    import resource, signal, sys
+    import faiss
+    import qa.store as store
+    from qa.cli import main
+
+    point, *argv = sys.argv[1:]
+    # Past the file-size limit writes fail with EFBIG, as on a full disk, instead of the signal killing the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    def disk_full(room=0):
+        resource.setrlimit(resource.RLIMIT_FSIZE, (room, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    def fill_disk_before(owner, name, when):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            if when(*args):
+                disk_full()
+            return original(*args, **kwargs)
+
+        setattr(owner, name, wrapper)
+
+    if point == "start":  # no room for the first page of the new SQLite store (build) or its copy (add)
+        disk_full(room=1024)  # libraries' probes of the temporary folder write a few bytes and pass
+    elif point == "lexical":  # database written, term matrix not yet
+        fill_disk_before(store, "update_lexical", lambda *args: True)
+    elif point == "vectors":  # database and terms written; FAISS writes the vectors
+        fill_disk_before(faiss, "write_index", lambda index, path: index.ntotal > 0)
+    elif point == "switch":  # new generation renamed into place; CURRENT cannot be rewritten
+        fill_disk_before(store, "_write_atomic", lambda path, text: path.name == store.CURRENT)
+    sys.exit(main(argv))
+    """
+)
+DISK_FULL_POINTS = [("build", "start"), ("build", "vectors"), ("build", "switch"), ("add", "start"), ("add", "lexical")]
+
+
+def test_a_full_disk_fails_in_one_line_and_leaves_the_live_index(base, base_ids, tmp_path):
+    """A build or add that cannot write says so in one line; the live index is untouched, complete and
+    queryable, nothing half-written is left, and the next write with room succeeds."""
+    corpus, base_index = base
+    script = tmp_path / "child.py"
+    script.write_text(DISK_FULL_CHILD, encoding="utf-8")
+    new_corpus = write_corpus(tmp_path / "new-corpus", {**ARTICLES, **NEW_ARTICLES})
+    additions = write_corpus(tmp_path / "additions", NEW_ARTICLES)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = []
+    for mode, point in DISK_FULL_POINTS:
+        index = copy_index(base_index, tmp_path / f"{mode}-{point}")
+        source = new_corpus if mode == "build" else additions
+        proc = subprocess.Popen(
+            [sys.executable, str(script), point, "-q", "index", mode, str(source), "--index", str(index)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        runs.append((mode, point, index, proc))
+    for mode, point, index, proc in runs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 1, f"{mode}/{point}: {proc.returncode} {out} {err[-2000:]}"
+        assert_one_line_error(proc.returncode, err, f"could not write the index at {index}")
+        assert "the index in use is intact" in err
+        left = {p.name for p in index.iterdir()} - {p.name for p in base_index.iterdir()} - {".lock"}
+        assert not left, f"{mode}/{point} left {left} behind"
+        assert current_generation(index).name == current_generation(base_index).name
+        assert_nothing_lost(index, base_ids)
+        code, out, err = run_cli_subprocess("index", mode, str(new_corpus if mode == "build" else additions), index)
+        assert code == 0, err
+        assert not list(index.glob("tmp-*"))
+        assert_nothing_lost(index, base_ids | set(NEW_ARTICLES))
+
+
+def run_cli_subprocess(command: str, mode: str, source: str, index: Path) -> tuple[int, str, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "-q", command, mode, source, "--index", str(index)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 # ---------------------------------------------------------------- 3. queries during writes by another process

@@ -10,12 +10,10 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, require_browser
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -202,14 +200,26 @@ def test_help_reads_well():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's browser with `apt-get install -y chromium`")
+    chromium = require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def test_a_missing_browser_skips_with_the_install_command_but_fails_under_ci(tmp_path):
+    missing = tmp_path / "chromium"
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        require_browser(missing, env={})
+    with pytest.raises(pytest.skip.Exception):
+        require_browser(missing, env={"CI": "false"})
+    for value in ("true", "1", "yes"):
+        with pytest.raises(pytest.fail.Exception, match="CI must run them"):
+            require_browser(missing, env={"CI": value})
+    missing.write_bytes(b"")
+    assert require_browser(missing, env={"CI": "true"}) == missing
 
 
 def ask(page, question: str | None = None, button=None) -> None:
@@ -228,7 +238,7 @@ def ask(page, question: str | None = None, button=None) -> None:
     )
 
 
-def test_browser_chat_sources_upload_and_escaping(server, client, browser, tmp_path):
+def test_browser_chat_sources_upload_and_escaping(browser, server, client, tmp_path):
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     problems: list[str] = []
     dialogs: list[str] = []
@@ -301,7 +311,7 @@ def test_browser_chat_sources_upload_and_escaping(server, client, browser, tmp_p
     page.close()
 
 
-def test_screenshot_for_the_readme(server, client, browser, tmp_path):
+def test_screenshot_for_the_readme(browser, server, client, tmp_path):
     """A laptop-sized view of a two-turn conversation about the repo's articles, saved for the README."""
     page = browser.new_page(viewport={"width": 1366, "height": 820})
     page.goto(server["url"])
