@@ -1,12 +1,13 @@
 """Fit the answer step's two constants on an evaluation set: how much retrieval adds to a span's reader
 score (RETRIEVAL_WEIGHT) and the margin over no-answer below which the reader abstains (NO_ANSWER_MARGIN).
 
-    python bench/tune_answers.py ../shared/eval/squad2-tune [--limit N]
+    python bench/tune_answers.py ../shared/eval/squad2-tune ../shared/eval/wikinews-dev [--limit N]
 
 Every question is retrieved and read once; the grid is then scored from those readings, so trying a
 setting costs nothing. Figures are SQuAD token F1 / EM of the chosen span (before the fullest-name
 rule), span hit (the span lies in the gold document and holds a gold answer), and abstention
-precision / recall. The chosen setting maximises answerable F1 + correct abstentions, over all questions.
+precision / recall. The chosen setting maximises, averaged over the sets given, SQuAD 2.0's overall
+F1: answerable F1 plus correct abstentions, over all questions.
 """
 
 from __future__ import annotations
@@ -23,25 +24,27 @@ sys.path.insert(0, str(ROOT))
 from qa.answering import READ_PASSAGES  # noqa: E402
 from qa.evaluation import QUESTIONS_FILE, contains_answer, exact_match, load_questions, open_set_index, token_f1  # noqa: E402
 
-WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
+WEIGHTS = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0)
 
 
-def collect(set_dir: Path, limit: int, seed: int) -> list[dict]:
+def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> list[dict]:
     """Per question: its golds, and every read span with its gap, passage score and whether it is in the gold doc."""
     from tqdm import tqdm
 
     questions = load_questions(set_dir / QUESTIONS_FILE)
     random.Random(seed).shuffle(questions)
     questions = questions[:limit] if limit else questions
-    idx = open_set_index(set_dir, None, progress=True)
+    idx = open_set_index(set_dir, None, progress=True, reader=reader)
     rows = []
     for q in tqdm(questions, desc="reading", unit="q", file=sys.stderr):
         passages = idx.retrieve(q.question, k=READ_PASSAGES)
         reading = idx.reader.read(q.question, [p.text for p in passages])
         spans = [
             {
-                "text": s.text.strip(" ,;:."),
+                "text": s.text.strip(" ,;:"),
                 "gap": s.gap,
+                "score": s.score,
+                "no_answer": s.no_answer,
                 "retrieval": passages[s.passage].score,
                 "gold_doc": passages[s.passage].doc_id == q.doc_id,
             }
@@ -80,29 +83,50 @@ def score(rows: list[dict], weight: float, margin: float) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("set_dir", type=Path)
-    p.add_argument("--limit", type=int, default=0, help="a seeded random sample of N questions (0: all)")
+    p.add_argument("set_dirs", type=Path, nargs="+", metavar="SET_DIR")
+    p.add_argument("--limit", type=int, default=0, help="a seeded random sample of N questions per set (0: all)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--readings", type=Path, default=None, help="save the readings to / reuse them from this file")
+    p.add_argument("--reader", default=None, help="a Hugging Face QA folder (default: the shipped reader)")
+    p.add_argument("--readings", type=Path, default=None, help="a folder to save the readings to / reuse them from")
     args = p.parse_args(argv)
-    if args.readings and args.readings.is_file():
-        rows = json.loads(args.readings.read_text())
-    else:
-        rows = collect(args.set_dir, args.limit, args.seed)
-        if args.readings:
-            args.readings.write_text(json.dumps(rows))
-    margins = [m / 4 for m in range(-16, 17)]
-    results = [(w, m, score(rows, w, m)) for w in WEIGHTS for m in margins]
-    best = max(results, key=lambda r: r[2]["objective"])
-    print(f"{len(rows)} questions, {sum(1 for r in rows if r['answers'])} answerable")
-    print(f"{'weight':>6} {'margin':>6} {'F1':>6} {'EM':>6} {'hit':>6} {'abst P':>6} {'abst R':>6} {'obj':>6}")
+    sets = {}
+    for set_dir in args.set_dirs:
+        cached = args.readings / f"{set_dir.name}.json" if args.readings else None
+        if cached and cached.is_file():
+            sets[set_dir.name] = json.loads(cached.read_text())
+            continue
+        sets[set_dir.name] = collect(set_dir, args.limit, args.seed, args.reader)
+        if cached:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps(sets[set_dir.name]))
+    margins = [m / 4 for m in range(-16, 61)]
+    grid = [(w, m) for w in WEIGHTS for m in margins]
+    scored = {(w, m): {name: score(rows, w, m) for name, rows in sets.items()} for w, m in grid}
+
+    def objective(key: tuple[float, float]) -> float:
+        return sum(r["objective"] for r in scored[key].values()) / len(sets)
+
+    best = max(grid, key=objective)
+    for name, rows in sets.items():
+        print(f"{name}: {len(rows)} questions, {sum(1 for r in rows if r['answers'])} answerable")
+    print(
+        f"{'weight':>6} {'margin':>6} {'set':>14} {'F1':>6} {'EM':>6} {'hit':>6} {'abst P':>6} {'abst R':>6} {'obj':>6}"
+    )
     for w in WEIGHTS:
-        w_best = max((r for r in results if r[0] == w), key=lambda r: r[2]["objective"])
-        s = w_best[2]
-        print(
-            f"{w:6.1f} {w_best[1]:6.2f} {s['f1']:6.3f} {s['exact_match']:6.3f} {s['span_in_gold_doc']:6.3f}"
-            f" {s['abstention_precision']:6.3f} {s['abstention_recall']:6.3f} {s['objective']:6.3f}"
+        w_best = max((key for key in grid if key[0] == w), key=objective)
+        for name, s in scored[w_best].items():
+            print(
+                f"{w:6.1f} {w_best[1]:6.2f} {name[:14]:>14} {s['f1']:6.3f} {s['exact_match']:6.3f}"
+                f" {s['span_in_gold_doc']:6.3f} {s['abstention_precision']:6.3f} {s['abstention_recall']:6.3f}"
+                f" {s['objective']:6.3f}"
+            )
+    print(f"margins at weight {best[0]}:")
+    for m in margins[::4]:
+        figures = "  ".join(
+            f"{name[:10]} F1 {s['f1']:.3f} P {s['abstention_precision']:.2f} R {s['abstention_recall']:.2f}"
+            for name, s in scored[(best[0], m)].items()
         )
+        print(f"  {m:6.2f}  {figures}")
     print(f"chosen: RETRIEVAL_WEIGHT = {best[0]}, NO_ANSWER_MARGIN = {best[1]}")
     return 0
 

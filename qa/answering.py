@@ -209,10 +209,10 @@ def _cite(index: Index, question: str, passage: Passage, span_start: int, span_e
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span without surrounding spaces and punctuation that no answer needs."""
+    """The span without surrounding spaces and separators (a final period may end "U.S.", so it stays)."""
     while start < end and (text[start].isspace() or text[start] in ",;:"):
         start += 1
-    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:."):
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
         end -= 1
     return start, end
 

@@ -129,23 +129,17 @@ class Reader:
             ctx = np.array([x == 1 for x in seq])
             if not ctx.any():
                 continue
-            s_masked = np.where(ctx, s, -np.inf)
-            e_masked = np.where(ctx, e, -np.inf)
-            starts = np.argsort(-s_masked)[:TOP_TOKENS]
-            ends = np.argsort(-e_masked)[:TOP_TOKENS]
-            best = None
-            for a in starts:
-                if not ctx[a]:
-                    break
-                for b in ends:
-                    if not ctx[b] or b < a or b - a + 1 > MAX_ANSWER_TOKENS:
-                        continue
-                    score = float(s[a] + e[b])
-                    if best is None or score > best[0]:
-                        best = (score, a, b)
-            if best is None:
+            # The best start/end pair among each side's top tokens: end not before start, not too long.
+            starts = np.flatnonzero(ctx)[np.argsort(-s[ctx])[:TOP_TOKENS]]
+            ends = np.flatnonzero(ctx)[np.argsort(-e[ctx])[:TOP_TOKENS]]
+            length = ends[None, :] - starts[:, None]
+            pair = np.where(
+                (length >= 0) & (length < MAX_ANSWER_TOKENS), s[starts][:, None] + e[ends][None, :], -np.inf
+            )
+            i_best = np.unravel_index(int(np.argmax(pair)), pair.shape)
+            if not np.isfinite(pair[i_best]):
                 continue
-            score, a, b = best
+            score, a, b = float(pair[i_best]), int(starts[i_best[0]]), int(ends[i_best[1]])
             start, end = enc.offsets[a][0], enc.offsets[b][1]
             text = passages[i][start:end]
             if text.strip():
