@@ -453,7 +453,7 @@ def _url_documents(urls: list[str], report: LoadReport) -> Iterator[Document]:
         try:
             page = fetch_html(url)
         except FetchError as exc:
-            report.skip(url, str(exc))
+            report.skip(url, exc.reason)
             continue
         doc = read_html_page(page.text, page.requested, url, report, url=page.url)
         if doc is None:

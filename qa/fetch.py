@@ -18,7 +18,12 @@ USER_AGENT = "qa-news/0.1 (+article indexer)"
 
 
 class FetchError(QAError):
-    """A URL that did not give a web page to index; the message says why in one line."""
+    """A URL that did not give a web page to index; the message names it and says why in one line."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 (urllib's signature)
         if _host(newurl) != _host(req.full_url):
             raise FetchError(
-                f"{req.full_url} redirects to another host ({urlsplit(newurl).hostname}); add that address instead"
+                req.full_url, f"redirects to another host ({urlsplit(newurl).hostname}); add that address instead"
             )
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -56,7 +61,7 @@ def fetch_html(url: str, timeout: float = TIMEOUT_S, max_bytes: int = MAX_PAGE_B
     url, _ = urldefrag(url.strip())
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"{url} is not an http(s) address of a web page")
+        raise FetchError(url, "not an http(s) address of a web page")
     opener = urllib.request.build_opener(_SameHostRedirects())
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5"})
     try:
@@ -64,27 +69,27 @@ def fetch_html(url: str, timeout: float = TIMEOUT_S, max_bytes: int = MAX_PAGE_B
             final = response.geturl()
             ctype = response.headers.get_content_type()
             if ctype not in HTML_TYPES:
-                raise FetchError(f"{url} is not an HTML page (Content-Type {ctype}); save it and add the file")
+                raise FetchError(url, f"not an HTML page (Content-Type {ctype}); save it and add the file")
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
-                raise FetchError(f"{url} is larger than {max_bytes // 2**20} MB ({int(length) // 2**20} MB)")
+                raise FetchError(url, f"larger than {max_bytes // 2**20} MB ({int(length) // 2**20} MB)")
             body = response.read(max_bytes + 1)
             charset = _charset(response.headers)
     except FetchError:
         raise
     except urllib.error.HTTPError as exc:
-        raise FetchError(f"{url} answered HTTP {exc.code} {exc.reason}") from None
+        raise FetchError(url, f"the server answered HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
-            raise FetchError(f"{url} did not answer within {timeout:g} s") from None
+            raise FetchError(url, f"no answer within {timeout:g} s") from None
         reason = getattr(exc.reason, "strerror", None) or str(exc.reason)
-        raise FetchError(f"{url} could not be reached: {reason}") from None
+        raise FetchError(url, f"unreachable ({reason})") from None
     except TimeoutError:
-        raise FetchError(f"{url} did not answer within {timeout:g} s") from None
+        raise FetchError(url, f"no answer within {timeout:g} s") from None
     except (OSError, ValueError) as exc:
-        raise FetchError(f"{url} could not be fetched: {exc}") from None
+        raise FetchError(url, f"could not be fetched: {exc}") from None
     if len(body) > max_bytes:
-        raise FetchError(f"{url} is larger than {max_bytes // 2**20} MB")
+        raise FetchError(url, f"larger than {max_bytes // 2**20} MB")
     text = None
     if charset:
         try:

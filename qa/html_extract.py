@@ -11,6 +11,10 @@ from qa.dates import parse_date
 from qa.records import Document
 
 log = logging.getLogger(__name__)
+# trafilatura logs its own view of odd markup ("discarding data: None"); the load report says what matters
+# to the user, once per file.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+logging.getLogger("htmldate").setLevel(logging.ERROR)
 
 # <html lang="en-GB"> or <meta http-equiv="content-language" content="en">: trafilatura leaves language unset
 # unless it runs a language detector, and the page usually says it.

@@ -114,7 +114,7 @@ def build_index(
         raise CorpusError(
             f"no readable articles in {', '.join(map(str, paths))} "
             f"(looked for .txt .md .html .json .jsonl .rss .atom .xml .pdf; {len(report.skipped)} skipped)"
-            + _skip_reasons(report)
+            + _skip_reasons(report, paths)
         )
     embedder = Embedder(resolve_model(model), encoder)
     plans, texts = plan_chunks(docs, settings, embedder)
@@ -152,11 +152,12 @@ def build_index(
     )
 
 
-def _skip_reasons(report: LoadReport, shown: int = 3) -> str:
-    """': reason; reason' for the first skipped items, so a failed single URL or file says why in one line."""
+def _skip_reasons(report: LoadReport, given: Iterable, shown: int = 3) -> str:
+    """' — reason; reason' for the first skipped items, so a failed single URL or file says why in one line."""
     if not report.skipped:
         return ""
-    reasons = [s.reason if s.reason.startswith(s.path) else f"{s.path}: {s.reason}" for s in report.skipped[:shown]]
+    named = {str(g) for g in given}
+    reasons = [s.reason if s.path in named else f"{s.path}: {s.reason}" for s in report.skipped[:shown]]
     more = f"; {len(report.skipped) - shown} more" if len(report.skipped) > shown else ""
     return " — " + "; ".join(reasons) + more
 
@@ -189,7 +190,7 @@ def add_documents(
         docs = load_corpus(items, report)
     if not docs:
         raise CorpusError(
-            f"no readable articles in {', '.join(map(str, items)) or 'the given paths'}" + _skip_reasons(report)
+            f"no readable articles in {', '.join(map(str, items)) or 'the given paths'}" + _skip_reasons(report, items)
         )
     current_generation(index_dir)  # a mistyped --index is reported before the lock would create the folder
     with write_lock(index_dir, wait=30):

@@ -12,6 +12,8 @@ from qa.dates import parse_date
 from qa.records import Document
 
 log = logging.getLogger(__name__)
+# pypdf warns about every repaired cross-reference table; a file it cannot read is reported once, as skipped.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 PAGE_BREAK = "\n\n"
 
 
