@@ -9,6 +9,8 @@ from qa.documents import LoadReport, load_corpus, load_file, parse_html
 from qa.html_extract import extract_article, page_language
 
 PAGES = Path(__file__).parent / "data" / "pages"
+# What each page holds: its metadata, sentences of the article, and boilerplate sentences a reader sees around it.
+EXPECTED = Path(__file__).parent / "data" / "pages-expected"
 FIXTURES = sorted(PAGES.glob("*.html"))
 
 
@@ -17,7 +19,7 @@ def _norm(text: str) -> str:
 
 
 def _expected(page: Path) -> dict:
-    return json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+    return json.loads((EXPECTED / f"{page.stem}.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("page", FIXTURES, ids=lambda p: p.stem)
