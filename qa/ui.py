@@ -26,7 +26,7 @@ from qa.ui_render import (
     header,
     sources_panel,
 )
-from qa.ui_uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, add_uploads, size_label, uploads_dir_for
+from qa.ui_uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, add_uploads, add_url, size_label, uploads_dir_for
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,22 @@ class App:
             gr.update(choices=choices),
         )
 
+    def fetch_url(self, url: str) -> tuple[Any, ...]:
+        """Fetch a web page, add its article to the index, then refresh the corpus views."""
+        if not (url or "").strip():
+            return ("", "", *self.corpus_view())
+        try:
+            result = add_url(self.index, url)
+            status = result.message()
+            cls = "qa-hint" if result.documents else "qa-error"
+        except QAError as exc:
+            status, cls = str(exc), "qa-error"
+        except Exception:
+            log.exception("adding %s failed", url)
+            status, cls = "adding the page failed; the error is in the server log", "qa-error"
+        kept = "" if cls == "qa-hint" else url
+        return (kept, f'<div class="{cls}" id="upload-status">{escape(status)}</div>', *self.corpus_view())
+
     def upload(self, files: list[str] | None) -> tuple[Any, ...]:
         """Add uploaded articles to the index without a rebuild, then refresh the corpus views."""
         if not files:
@@ -240,6 +256,15 @@ def build_app(app: App, examples: list[str] | None = None):
                             elem_id="upload",
                             height=120,
                         )
+                        with gr.Row(equal_height=True):
+                            url = gr.Textbox(
+                                show_label=False,
+                                placeholder="or a web page's address: https://…",
+                                elem_id="url",
+                                scale=5,
+                                max_lines=1,
+                            )
+                            fetch = gr.Button("Add page", size="sm", elem_id="add-url", scale=1, min_width=90)
                         status = gr.HTML("", elem_id="upload-status-box", js_on_load=None)
                         corpus = gr.HTML(corpus_panel(app.index.documents()), elem_id="corpus", js_on_load=None)
 
@@ -258,6 +283,12 @@ def build_app(app: App, examples: list[str] | None = None):
         files.upload(
             app.upload, inputs=[files], outputs=[files, status, head, corpus, source], api_visibility="private"
         )
+
+        page = dict(
+            fn=app.fetch_url, inputs=[url], outputs=[url, status, head, corpus, source], api_visibility="private"
+        )
+        url.submit(**page)
+        fetch.click(**page)
 
         gr.api(app.ask, api_name="ask")
         gr.api(app.retrieve, api_name="retrieve")
