@@ -43,9 +43,13 @@ class PortInUseError(QAError):
 # ---------------------------------------------------------------- requests shared by the UI and the API
 
 
-def filters(source: str | None, since: str | None, until: str | None) -> dict[str, str | None]:
+def filters(
+    source: str | None, since: str | None, until: str | None, author: str | None = None, site: str | None = None
+) -> dict[str, str | None]:
     """Retrieval filters from the form's values; dates may be written in any common style."""
     out: dict[str, str | None] = {"source": None if source in (None, "", ALL_SOURCES) else source}
+    # Author (a name in the byline) and site (name or web host) only when given, like `qa ask --author/--site`.
+    out.update({k: v.strip() for k, v in (("author", author), ("site", site)) if v and v.strip()})
     for key, value, label in (("published_from", since, "From"), ("published_to", until, "To")):
         value = (value or "").strip()
         date = parse_date(value) if value else None
@@ -77,21 +81,39 @@ class App:
 
     # -- API
 
-    def ask(self, question: str, k: int = DEFAULT_K, source: str = "", since: str = "", until: str = "") -> dict:
+    def ask(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        source: str = "",
+        since: str = "",
+        until: str = "",
+        author: str = "",
+        site: str = "",
+    ) -> dict:
         """Answer a question with cited spans; the same JSON object as `qa ask --json`."""
         import gradio as gr
 
         try:
-            return self.index.answer(question, k=_k(k), **filters(source, since, until)).to_dict()
+            return self.index.answer(question, k=_k(k), **filters(source, since, until, author, site)).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from None
 
-    def retrieve(self, question: str, k: int = DEFAULT_K, source: str = "", since: str = "", until: str = "") -> list:
+    def retrieve(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        source: str = "",
+        since: str = "",
+        until: str = "",
+        author: str = "",
+        site: str = "",
+    ) -> list:
         """The k passages that best match the question, best first."""
         import gradio as gr
 
         try:
-            passages = self.index.retrieve(question, k=_k(k), **filters(source, since, until))
+            passages = self.index.retrieve(question, k=_k(k), **filters(source, since, until, author, site))
         except QAError as exc:
             raise gr.Error(str(exc)) from None
         return [p.to_dict() for p in passages]
@@ -109,7 +131,15 @@ class App:
         return sources_panel(answer, docs)
 
     def respond(
-        self, question: str, k: float, source: str, since: str, until: str, chat: list, answers: list
+        self,
+        question: str,
+        k: float,
+        source: str,
+        since: str,
+        until: str,
+        chat: list,
+        answers: list,
+        author: str = "",
     ) -> Iterator[tuple[Any, ...]]:
         """Chat turn: show the question at once, then the answer and its sources."""
         question = (question or "").strip()
@@ -120,7 +150,7 @@ class App:
         pending = {"role": "assistant", "content": '<div class="qa-hint">Searching the articles…</div>'}
         yield [*chat, pending], answers, self._sources(answers[-1] if answers else None), ""
         try:
-            answer = self.index.answer(question, history=answers, k=_k(k), **filters(source, since, until))
+            answer = self.index.answer(question, history=answers, k=_k(k), **filters(source, since, until, author))
         except QAError as exc:
             yield [*chat, {"role": "assistant", "content": error_reply(str(exc))}], answers, self._sources(None), ""
             return
@@ -244,6 +274,7 @@ def build_app(app: App, examples: list[str] | None = None):
                         )
                         since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="since")
                         until = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="until")
+                        author = gr.Textbox(label="Author", placeholder="a name in the byline", elem_id="author")
             with gr.Column(scale=2, min_width=360):
                 with gr.Tabs():
                     with gr.Tab("Sources", elem_id="sources-tab"):
@@ -270,7 +301,7 @@ def build_app(app: App, examples: list[str] | None = None):
 
         turn = dict(
             fn=app.respond,
-            inputs=[question, k, source, since, until, chat, answers],
+            inputs=[question, k, source, since, until, chat, answers, author],
             outputs=[chat, answers, sources, question],
             api_visibility="private",
         )

@@ -55,6 +55,8 @@ def test_filters_read_the_form():
     assert filters(ALL_SOURCES, "", " ") == {"source": None, "published_from": None, "published_to": None}
     got = filters("kayhan.ir", "1 October 2021", "2021-10-31")
     assert got == {"source": "kayhan.ir", "published_from": "2021-10-01", "published_to": "2021-10-31"}
+    assert filters(None, "", "", " Jane Doe ", "")["author"] == "Jane Doe"
+    assert filters(None, "", "", "", "harbourtimes.example")["site"] == "harbourtimes.example"
     with pytest.raises(InputError, match="YYYY-MM-DD"):
         filters(None, "soon", "")
     with pytest.raises(InputError, match="after"):
