@@ -105,7 +105,8 @@ def test_ask_prints_answer_and_numbered_citations(built_index):
     out = run("ask", "Who joined the talks via video conference?", "--index", built_index, check=True).stdout
     lines = out.splitlines()
     assert lines[0].startswith("Vladimir Putin")
-    assert lines[1].startswith("[1] Iran, Russia Finalizing Strategic Partnership Deal (2021-10-11)")
+    # Title — author, site (only the site when the article names no author), then the date.
+    assert lines[1].startswith("[1] Iran, Russia Finalizing Strategic Partnership Deal — kayhan.ir (2021-10-11)")
     assert "Vladimir Putin" in lines[2]
 
 
