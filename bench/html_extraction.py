@@ -175,8 +175,25 @@ def render_wikinews(src: Path, folder: Path) -> int:
     return n
 
 
-def throughput_figures(src: Path, repeat: int) -> dict:
-    """Loading pages/s and full build seconds for each loader on the rendered Wikinews pages (best of `repeat`)."""
+def paragraphs_kept(src: Path, docs: list) -> tuple[int, int]:
+    """(paragraphs of the Wikinews articles found in the loaded text, paragraphs in all): article text kept."""
+    by_id = {Path(d.id).stem: _norm(d.text) for d in docs}
+    kept = total = 0
+    for line in src.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        rec = json.loads(line)
+        text = by_id.get(rec["doc_id"], "")
+        for p in rec["text"].split("\n"):
+            if p.strip():
+                total += 1
+                kept += _norm(p) in text
+    return kept, total
+
+
+def throughput_figures(src: Path, repeat: int, build: bool = True) -> dict:
+    """Loading pages/s, article paragraphs kept and full build seconds for each loader on the rendered Wikinews
+    pages (best of `repeat`)."""
     from qa.documents import LoadReport, load_corpus
     from qa.embedding import Embedder
     from qa.indexing import build_index
@@ -195,17 +212,23 @@ def throughput_figures(src: Path, repeat: int) -> dict:
                     t = time.perf_counter()
                     docs = load_corpus([pages], LoadReport())
                     out[kind]["load_s"].append(time.perf_counter() - t)
+                    out[kind]["paragraphs_kept"], out[kind]["paragraphs"] = paragraphs_kept(src, docs)
+                    out[kind]["documents"] = len(docs)
+                    if not build:
+                        continue
                     cpu = time.process_time()
                     report = build_index(pages, Path(tmp) / f"ix-{kind}")
                     out[kind]["build_cpu_s"].append(time.process_time() - cpu)
                     out[kind]["build_s"].append(report.seconds)
                     out[kind]["chunks"] = report.chunks
                     out[kind]["tokens"] = report.tokens
-                    out[kind]["documents"] = len(docs)
         for fig in out.values():
             fig["load_pages_per_s"] = fig["pages"] / min(fig["load_s"])
-            fig["build_best_s"] = min(fig["build_s"])
-            fig["build_best_cpu_s"] = min(fig["build_cpu_s"])
+    if not build:
+        return out
+    for fig in out.values():
+        fig["build_best_s"] = min(fig["build_s"])
+        fig["build_best_cpu_s"] = min(fig["build_cpu_s"])
     out["build_time_growth"] = out["after"]["build_best_s"] / out["before"]["build_best_s"] - 1
     out["build_cpu_growth"] = out["after"]["build_best_cpu_s"] / out["before"]["build_best_cpu_s"] - 1
     # What extraction alone adds, against the old parser's whole build.
@@ -219,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--wikinews", type=Path, default=WIKINEWS, help="Wikinews jsonl to render to HTML")
     parser.add_argument("--repeat", type=int, default=2, help="builds per loader; the best is reported")
+    parser.add_argument("--no-build", action="store_true", help="time loading only, without the full builds")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     from qa.models import force_offline
@@ -226,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     force_offline()
     result: dict = {"machine": machine(), "boilerplate": boilerplate_figures(), "answers": answer_figures()}
     if args.wikinews.is_file():
-        result["throughput"] = throughput_figures(args.wikinews, args.repeat)
+        result["throughput"] = throughput_figures(args.wikinews, args.repeat, build=not args.no_build)
     else:
         print(f"{args.wikinews} is absent: throughput on Wikinews skipped", file=sys.stderr)
     write_json("html_extraction.json", result)
@@ -255,13 +279,19 @@ def main(argv: list[str] | None = None) -> int:
             f = t[kind]
             print(
                 f"  {kind:6}  load {f['load_pages_per_s']:.0f} pages/s ({1000 / f['load_pages_per_s']:.1f} ms a page); "
-                f"build {f['build_best_s']:.1f} s wall, {f['build_best_cpu_s']:.1f} s CPU "
-                f"({f['chunks']} chunks, {f['tokens']} tokens); all builds {', '.join(f'{s:.0f}' for s in f['build_s'])} s"
+                f"article paragraphs kept {f['paragraphs_kept']}/{f['paragraphs']}"
             )
-        print(
-            f"  build growth {t['build_time_growth']:+.1%} wall, {t['build_cpu_growth']:+.1%} CPU; "
-            f"the slower loading alone {t['load_share_growth']:+.1%} of the old build (goal: at most +25%)"
-        )
+            if "build_best_s" in f:
+                print(
+                    f"          build {f['build_best_s']:.1f} s wall, {f['build_best_cpu_s']:.1f} s CPU "
+                    f"({f['chunks']} chunks, {f['tokens']} tokens); all builds "
+                    f"{', '.join(f'{s:.0f}' for s in f['build_s'])} s"
+                )
+        if "build_time_growth" in t:
+            print(
+                f"  build growth {t['build_time_growth']:+.1%} wall, {t['build_cpu_growth']:+.1%} CPU; "
+                f"the slower loading alone {t['load_share_growth']:+.1%} of the old build (goal: at most +25%)"
+            )
     print(f"\nload average {result['machine'].get('load_average_1m')}")
     return 0
 
