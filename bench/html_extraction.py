@@ -67,8 +67,12 @@ def html_loader(kind: str):
         documents.read_html_page = original
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def _norm(text: str) -> str:
-    return " ".join(text.split())
+    # Zero-width joiners (Wikinews puts them after links) are dropped by the extractor; they are not text.
+    return " ".join(text.translate(_INVISIBLE).split())
 
 
 def boilerplate_figures() -> dict:
