@@ -99,3 +99,17 @@ def test_bad_pdfs_skipped_with_one_reason_each(tmp_path):
     assert reasons["fake.pdf"].startswith("broken PDF")
     assert reasons["truncated.pdf"].startswith(("broken PDF", "no text layer"))
     assert all("\n" not in r for r in reasons.values())
+
+
+def test_citations_name_the_page_and_author(tmp_path):
+    from qa.index import load_index
+    from qa.indexing import build_index
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "release.pdf").write_bytes(make_pdf())
+    build_index(tmp_path / "c", tmp_path / "ix")
+    answer = load_index(tmp_path / "ix").answer("How many branches will open on Saturday afternoons?")
+    assert not answer.abstained, answer
+    [cite, *_] = answer.citations
+    assert "Saturday afternoons" in cite.quote
+    assert (cite.page, cite.author) == (2, "Westshire County Council")
