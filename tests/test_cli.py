@@ -182,3 +182,16 @@ def test_add_url_that_fails_says_why_in_one_line(tmp_path, page_server):
     [line] = [ln for ln in proc.stderr.splitlines() if ln.startswith("qa: error")]
     assert "the server answered HTTP 404" in line
     assert "Traceback" not in proc.stderr
+
+
+def test_build_warns_when_a_page_falls_back_to_all_visible_text(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "notice.html").write_text(
+        "<html><body><footer><p>The office is closed on Monday for the bank holiday.</p></footer></body></html>"
+    )
+    (corpus / "locked.pdf").write_bytes(b"%PDF-1.7 truncated")
+    proc = run("-q", "index", "build", str(corpus), "--index", str(tmp_path / "ix"), check=True)
+    assert "1 documents" in proc.stdout
+    assert f"warning {corpus / 'notice.html'}: no article found by the extractor; all visible text kept" in proc.stderr
+    assert f"skipped {corpus / 'locked.pdf'}: broken PDF" in proc.stderr
