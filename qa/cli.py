@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _print_report(report, verb: str) -> None:
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    for warned in getattr(report, "warned", ()):
+    for warned in report.warned:
         print(f"warning {warned.path}: {warned.reason}", file=sys.stderr)
     parts = [f"{verb} {report.index_dir}: {report.documents} documents, {report.chunks} chunks, {report.tokens} tokens"]
     if verb != "built":
@@ -236,12 +236,12 @@ def _print_answer(answer, number: int | None = None) -> None:
 
 def _byline(c) -> str:
     """— Author, Site: who wrote the cited article and where, when known."""
-    parts = [p for p in (getattr(c, "author", None), c.source) if p]
+    parts = [p for p in (c.author, c.source) if p]
     return f" — {', '.join(parts)}" if parts else ""
 
 
 def _page(c) -> str:
-    return f" p. {c.page}" if getattr(c, "page", None) else ""
+    return f" p. {c.page}" if c.page else ""
 
 
 def _print_passages(passages) -> None:
