@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = isub.add_parser(
         "build",
         help="build the index from scratch",
-        description="Read every article under CORPUS (folders or files: .txt .md .html .json .jsonl), "
+        description="Read every article under CORPUS (folders, files: .txt .md .html .json .jsonl .rss .atom .xml .pdf, "
+        "or http(s) URLs of web pages), "
         "chunk and embed it, and replace the index atomically: readers keep the old index until the new one is complete.",
     )
     b.add_argument(
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         default=[DEFAULT_CORPUS],
         metavar="CORPUS",
-        help=f"folders or files of articles (default: {DEFAULT_CORPUS})",
+        help=f"folders, files or URLs of articles (default: {DEFAULT_CORPUS})",
     )
     _index_arg(b)
     b.add_argument(
@@ -72,9 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
         "add",
         help="add or update articles without a rebuild",
         description="Add articles, or update those whose id (path relative to the folder given, "
-        "or json `id`) is already indexed. Unchanged articles are not embedded again.",
+        "or json `id`, or the URL) is already indexed. Unchanged articles are not embedded again. "
+        "A URL is fetched (HTML pages only, 10 s, 5 MB, redirects within its host) and its article extracted.",
     )
-    a.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders, or http(s) URLs of web pages")
     _index_arg(a)
 
     r = isub.add_parser("remove", help="remove articles by id", description="Remove articles by document id.")
@@ -102,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", help="only articles from this source")
     ask.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this date")
     ask.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
+    ask.add_argument("--author", metavar="NAME", help="only articles whose byline contains this name")
+    ask.add_argument("--site", metavar="SITE", help="only articles from this site (its name or web host)")
     _reader_arg(ask)
 
     ev = sub.add_parser(
@@ -152,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _print_report(report, verb: str) -> None:
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    for warned in report.warned:
+        print(f"warning {warned.path}: {warned.reason}", file=sys.stderr)
     parts = [f"{verb} {report.index_dir}: {report.documents} documents, {report.chunks} chunks, {report.tokens} tokens"]
     if verb != "built":
         parts.append(
@@ -227,7 +233,7 @@ def _print_answer(answer, number: int | None = None) -> None:
         return
     print(f"{answer.text}  (confidence {answer.confidence:.2f})")
     for i, c in enumerate(answer.citations, start=1):
-        print(f"[{i}] {c.title} ({c.published or 'undated'}) [{c.start}:{c.end}]")
+        print(f"[{i}] {c.title}{_byline(c)} ({c.published or 'undated'}) [{c.start}:{c.end}]{_page(c)}")
         print(f"    “{' '.join(c.quote.split())}”")
 
 
@@ -239,6 +245,16 @@ def _reader_arg(parser: argparse.ArgumentParser) -> None:
         help="a local Hugging Face question-answering model folder to read answers with "
         "(e.g. deepset/roberta-base-squad2; converted to ONNX once and cached); default: the shipped reader",
     )
+
+
+def _byline(c) -> str:
+    """— Author, Site: who wrote the cited article and where, when known."""
+    parts = [p for p in (c.author, c.source) if p]
+    return f" — {', '.join(parts)}" if parts else ""
+
+
+def _page(c) -> str:
+    return f" p. {c.page}" if c.page else ""
 
 
 def _print_passages(passages) -> None:
@@ -255,6 +271,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise QAError("-k must be at least 1")
     filters = {"source": args.source, "published_from": args.since, "published_to": args.until}
+    if args.author or args.site:
+        filters.update(author=args.author, site=args.site)
     idx = load_index(args.index, reader=args.reader)
     idx.embedder.small_batches_without_torch = args.question is not None
     questions = [args.question] if args.question is not None else (line.strip() for line in sys.stdin)

@@ -1,4 +1,4 @@
-"""Loading articles from files: txt/md (with scraped news headers), html, json and jsonl."""
+"""Loading articles from files and URLs: txt/md (with scraped news headers), html, json, jsonl, feeds and pdf."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ from qa.records import Document
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".rss", ".atom", ".xml", ".pdf")
+FEED_SUFFIXES = (".rss", ".atom", ".xml")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
@@ -36,10 +37,16 @@ class LoadReport:
 
     def __init__(self) -> None:
         self.skipped: list[SkippedFile] = []
+        self.warned: list[SkippedFile] = []
 
     def skip(self, path: str | Path, reason: str) -> None:
         self.skipped.append(SkippedFile(str(path), reason))
         log.warning("skipped %s: %s", path, reason)
+
+    def warn(self, path: str | Path, reason: str) -> None:
+        """A file that was read, but not as well as it should have been."""
+        self.warned.append(SkippedFile(str(path), reason))
+        log.warning("%s: %s", path, reason)
 
 
 def content_hash(doc: Document) -> str:
@@ -253,6 +260,32 @@ def parse_html(raw: str, doc_id: str) -> Document | None:
     return Document(id=doc_id, title=" ".join(title.split()), text=text, source=source, published=published, url=url)
 
 
+def html_to_text(fragment: str) -> str:
+    """The visible text of an HTML fragment (a feed entry's content), paragraphs apart by blank lines."""
+    parser = _HTMLText()
+    parser.feed(fragment)
+    parser.close()
+    return parser.text()
+
+
+def read_html_page(
+    raw: str, doc_id: str, path: str | Path, report: LoadReport, url: str | None = None
+) -> Document | None:
+    """A web page's article through trafilatura; pages it finds no article in fall back to all visible
+    text (`parse_html`), with a warning in `report`."""
+    from qa.html_extract import extract_article
+
+    doc = extract_article(raw, doc_id, url=url)
+    if doc is not None:
+        return doc
+    doc = parse_html(raw, doc_id)
+    if doc is not None:
+        report.warn(path, "no article found by the extractor; all visible text kept")
+        if url and not doc.url:
+            doc = replace(doc, url=url)
+    return doc
+
+
 def _first_line(text: str, limit: int = 120) -> str:
     line = text.strip().split("\n", 1)[0].strip()
     return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + "…"
@@ -360,6 +393,15 @@ def load_file(path: Path, doc_id: str, report: LoadReport) -> Iterator[Document]
     if not raw.strip():
         report.skip(path, "empty file")
         return
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        from qa.pdf import pdf_document
+
+        try:
+            yield pdf_document(raw, doc_id)
+        except ValueError as exc:
+            report.skip(path, str(exc))
+        return
     if _looks_binary(raw):
         report.skip(path, "binary file, not text")
         return
@@ -367,13 +409,16 @@ def load_file(path: Path, doc_id: str, report: LoadReport) -> Iterator[Document]
     if warning:
         log.warning("%s: %s", path, warning)
     text = _clean(text)
-    suffix = path.suffix.lower()
     if suffix == ".jsonl":
         yield from _records_jsonl(text, path, doc_id, report)
     elif suffix == ".json":
         yield from _records_json(text, path, doc_id, report)
+    elif suffix in FEED_SUFFIXES:
+        from qa.feeds import feed_documents
+
+        yield from feed_documents(raw, path, doc_id, report)
     else:
-        doc = parse_html(text, doc_id) if suffix in (".html", ".htm") else parse_text(text, doc_id)
+        doc = read_html_page(text, doc_id, path, report) if suffix in (".html", ".htm") else parse_text(text, doc_id)
         if doc is None:
             report.skip(path, "no text")
         else:
@@ -401,11 +446,43 @@ def iter_corpus_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str]]
                 yield path, rel.as_posix()
 
 
+def is_url(item: str | Path) -> bool:
+    """Whether a corpus item names a web page rather than a file."""
+    return isinstance(item, str) and item.lower().startswith(("http://", "https://"))
+
+
+def _url_documents(urls: list[str], report: LoadReport) -> Iterator[Document]:
+    from qa.fetch import FetchError, fetch_html
+
+    for url in urls:
+        try:
+            page = fetch_html(url)
+        except FetchError as exc:
+            report.skip(url, exc.reason)
+            continue
+        doc = read_html_page(page.text, page.requested, url, report, url=page.url)
+        if doc is None:
+            report.skip(url, "no text")
+            continue
+        # The address the page was fetched from is what a reader can open again; a canonical URL the page
+        # declares is kept beside it.
+        meta = dict(doc.meta)
+        if doc.url and doc.url != page.url:
+            meta["canonical_url"] = doc.url
+        yield replace(doc, url=page.url, meta=meta)
+
+
 def load_corpus(paths: Iterable[str | Path], report: LoadReport | None = None) -> list[Document]:
-    """All documents under `paths`; a later document with the same id replaces an earlier one."""
+    """All documents under `paths` (folders, files or http(s) URLs of web pages);
+    a later document with the same id replaces an earlier one."""
     report = report or LoadReport()
+    items = list(paths)
+    urls = [str(i) for i in items if is_url(i)]
+    files = [i for i in items if not is_url(i)]
     docs: dict[str, Document] = {}
-    for path, doc_id in iter_corpus_files(paths):
+    for doc in _url_documents(urls, report):
+        docs[doc.id] = doc
+    for path, doc_id in iter_corpus_files(files):
         for doc in load_file(path, doc_id, report):
             if doc.id in docs:
                 log.warning("duplicate document id %r in %s: the later one is kept", doc.id, path)

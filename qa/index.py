@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -133,20 +134,38 @@ class Index:
         source: str | None = None,
         published_from: str | None = None,
         published_to: str | None = None,
+        author: str | None = None,
+        site: str | None = None,
     ) -> list[Passage]:
-        """The `k` passages that best match the question, fused from dense and lexical search."""
+        """The `k` passages that best match the question, fused from dense and lexical search;
+        `author` matches a name in the byline, `site` the site's name or web host."""
         question = clean_question(question)
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise InputError(f"k must be a positive whole number, not {k!r}")
         k = min(k, 100)
-        filters = Filters(source or None, published_from or None, published_to or None)
+        filters = Filters(source or None, published_from or None, published_to or None, author or None, site or None)
         return hybrid_search(self.store, question, self.embed_question(question), k, filters)
 
     def answer(self, question: str, history: list | None = None, k: int = 5, **filters: Any) -> Answer:
         """A short answer with cited spans, or an abstention; `history` holds earlier turns."""
         from qa.answering import answer_question
 
-        return answer_question(self, question, history=history, k=k, **filters)
+        return self._cite_bylines(answer_question(self, question, history=history, k=k, **filters))
+
+    def _cite_bylines(self, answer: Answer) -> Answer:
+        """The answer with each citation's author and, for PDFs, the page its quote starts on."""
+        from qa.pdf import page_at
+
+        if not answer.citations:
+            return answer
+        docs = {c.doc_id: self.store.document(c.doc_id) for c in answer.citations}
+        citations = tuple(
+            dataclasses.replace(c, author=(doc.meta.get("author") or None), page=page_at(doc.meta, c.start))
+            if (doc := docs[c.doc_id]) is not None
+            else c
+            for c in answer.citations
+        )
+        return dataclasses.replace(answer, citations=citations)
 
     def document(self, doc_id: str) -> Document:
         """The stored document with this id."""

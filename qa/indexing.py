@@ -49,6 +49,7 @@ class BuildReport:
     embedded_chunks: int = 0
     seconds: float = 0.0
     skipped: tuple[SkippedFile, ...] = field(default_factory=tuple)
+    warned: tuple[SkippedFile, ...] = field(default_factory=tuple)  # read, with a caveat (e.g. no article found)
 
 
 def embedding_input(title: str, chunk_text: str) -> str:
@@ -116,7 +117,8 @@ def build_index(
     if not docs:
         raise CorpusError(
             f"no readable articles in {', '.join(map(str, paths))} "
-            f"(looked for .txt .md .html .json .jsonl; {len(report.skipped)} skipped)"
+            f"(looked for .txt .md .html .json .jsonl .rss .atom .xml .pdf; {len(report.skipped)} skipped)"
+            + _skip_reasons(report, paths)
         )
     embedder = Embedder(resolve_model(model), encoder)
     plans, texts = plan_chunks(docs, settings, embedder)
@@ -149,7 +151,18 @@ def build_index(
         embedded_chunks=len(texts),
         seconds=time.perf_counter() - t0,
         skipped=tuple(report.skipped),
+        warned=tuple(report.warned),
     )
+
+
+def _skip_reasons(report: LoadReport, given: Iterable, shown: int = 3) -> str:
+    """' — reason; reason' for the first skipped items, so a failed single URL or file says why in one line."""
+    if not report.skipped:
+        return ""
+    named = {str(g) for g in given}
+    reasons = [s.reason if s.path in named else f"{s.path}: {s.reason}" for s in report.skipped[:shown]]
+    more = f"; {len(report.skipped) - shown} more" if len(report.skipped) > shown else ""
+    return " — " + "; ".join(reasons) + more
 
 
 def _open_for_update(index_dir: Path, model: str | None) -> tuple[Path, Manifest]:
@@ -179,7 +192,9 @@ def add_documents(
     else:
         docs = load_corpus(items, report)
     if not docs:
-        raise CorpusError(f"no readable articles in {', '.join(map(str, items)) or 'the given paths'}")
+        raise CorpusError(
+            f"no readable articles in {', '.join(map(str, items)) or 'the given paths'}" + _skip_reasons(report, items)
+        )
     current_generation(index_dir)  # a mistyped --index is reported before the lock would create the folder
     with write_lock(index_dir, wait=30):
         gen, manifest = _open_for_update(index_dir, None)
@@ -213,6 +228,7 @@ def add_documents(
         embedded_chunks=len(texts),
         seconds=time.perf_counter() - t0,
         skipped=tuple(report.skipped),
+        warned=tuple(report.warned),
     )
 
 

@@ -45,6 +45,7 @@ class Passage:
     text: str
     score: float
     rank: int = 0
+    author: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -62,6 +63,8 @@ class Citation:
     end: int
     quote: str
     source: str | None = None
+    author: str | None = None
+    page: int | None = None  # 1-based page of a PDF the quote starts on
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""

@@ -37,10 +37,12 @@ class Filters:
     source: str | None = None
     published_from: str | None = None
     published_to: str | None = None
+    author: str | None = None  # a name inside the byline, any case
+    site: str | None = None  # the site's name or web host
 
     @property
     def active(self) -> bool:
-        return bool(self.source or self.published_from or self.published_to)
+        return bool(self.source or self.published_from or self.published_to or self.author or self.site)
 
 
 def query_terms(question: str) -> list[str]:
@@ -97,7 +99,11 @@ def hybrid_search(
     """The top `k` passages for a question by fused dense and lexical score."""
     depth = max(candidates, 4 * k)
     allowed = (
-        store.chunk_ids_where(filters.source, filters.published_from, filters.published_to) if filters.active else None
+        store.chunk_ids_where(
+            filters.source, filters.published_from, filters.published_to, author=filters.author, site=filters.site
+        )
+        if filters.active
+        else None
     )
     dense = dense_search(store, vector, depth, allowed)
     lexical = store.lexical_search(query_terms(question), depth, allowed)
@@ -123,6 +129,7 @@ def hybrid_search(
                 text=chunk.text,
                 score=fused[chunk_id],
                 rank=rank,
+                author=doc.get("author"),
             )
         )
     return passages

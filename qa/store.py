@@ -457,20 +457,32 @@ class Store:
         rows = (
             self.connection()
             .execute(
-                f"SELECT c.id, c.doc_id, c.start, c.end, c.text, c.n_tokens, d.title, d.source, d.published "
+                f"SELECT c.id, c.doc_id, c.start, c.end, c.text, c.n_tokens, d.title, d.source, d.published, "
+                f"json_extract(d.meta, '$.author') "
                 f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
                 ids,
             )
             .fetchall()
         )
         return {
-            r[0]: (Chunk(r[0], r[1], r[2], r[3], r[4], r[5]), {"title": r[6], "source": r[7], "published": r[8]})
+            r[0]: (
+                Chunk(r[0], r[1], r[2], r[3], r[4], r[5]),
+                {"title": r[6], "source": r[7], "published": r[8], "author": _text_or_none(r[9])},
+            )
             for r in rows
         }
 
-    def chunk_ids_where(self, source: str | None, published_from: str | None, published_to: str | None) -> np.ndarray:
+    def chunk_ids_where(
+        self,
+        source: str | None,
+        published_from: str | None,
+        published_to: str | None,
+        author: str | None = None,
+        site: str | None = None,
+    ) -> np.ndarray:
         """Ids of chunks whose document matches the filters."""
         clauses, args = _filter_sql(source, published_from, published_to)
+        clauses, args = _metadata_filter_sql(clauses, args, author, site)
         rows = (
             self.connection()
             .execute(
@@ -615,6 +627,29 @@ def _filter_sql(source: str | None, published_from: str | None, published_to: st
         clauses.append("d.published <= ?")
         args.append(published_to)
     return clauses, args
+
+
+def _metadata_filter_sql(
+    clauses: list[str], args: list, author: str | None, site: str | None
+) -> tuple[list[str], list]:
+    # Bylines list several people ("Jane Doe and John Roe"), so an author matches by name inside them;
+    # a site matches the source name or its web host, with or without "www.".
+    if author:
+        clauses.append("instr(lower(coalesce(json_extract(d.meta, '$.author'), '')), lower(?)) > 0")
+        args.append(author.strip())
+    if site:
+        name = site.strip().lower()
+        name = name[4:] if name.startswith("www.") else name
+        clauses.append(
+            "(lower(coalesce(d.source, '')) IN (?, ?) OR lower(coalesce(json_extract(d.meta, '$.hostname'), '')) = ?"
+            " OR lower(coalesce(json_extract(d.meta, '$.site'), '')) = ?)"
+        )
+        args.extend([name, "www." + name, name, name])
+    return clauses, args
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _document(row: tuple) -> Document:

@@ -26,7 +26,7 @@ from qa.ui_render import (
     header,
     sources_panel,
 )
-from qa.ui_uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, add_uploads, size_label, uploads_dir_for
+from qa.ui_uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, add_uploads, add_url, size_label, uploads_dir_for
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,13 @@ class PortInUseError(QAError):
 # ---------------------------------------------------------------- requests shared by the UI and the API
 
 
-def filters(source: str | None, since: str | None, until: str | None) -> dict[str, str | None]:
+def filters(
+    source: str | None, since: str | None, until: str | None, author: str | None = None, site: str | None = None
+) -> dict[str, str | None]:
     """Retrieval filters from the form's values; dates may be written in any common style."""
     out: dict[str, str | None] = {"source": None if source in (None, "", ALL_SOURCES) else source}
+    # Author (a name in the byline) and site (name or web host) only when given, like `qa ask --author/--site`.
+    out.update({k: v.strip() for k, v in (("author", author), ("site", site)) if v and v.strip()})
     for key, value, label in (("published_from", since, "From"), ("published_to", until, "To")):
         value = (value or "").strip()
         date = parse_date(value) if value else None
@@ -77,21 +81,39 @@ class App:
 
     # -- API
 
-    def ask(self, question: str, k: int = DEFAULT_K, source: str = "", since: str = "", until: str = "") -> dict:
+    def ask(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        source: str = "",
+        since: str = "",
+        until: str = "",
+        author: str = "",
+        site: str = "",
+    ) -> dict:
         """Answer a question with cited spans; the same JSON object as `qa ask --json`."""
         import gradio as gr
 
         try:
-            return self.index.answer(question, k=_k(k), **filters(source, since, until)).to_dict()
+            return self.index.answer(question, k=_k(k), **filters(source, since, until, author, site)).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from None
 
-    def retrieve(self, question: str, k: int = DEFAULT_K, source: str = "", since: str = "", until: str = "") -> list:
+    def retrieve(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        source: str = "",
+        since: str = "",
+        until: str = "",
+        author: str = "",
+        site: str = "",
+    ) -> list:
         """The k passages that best match the question, best first."""
         import gradio as gr
 
         try:
-            passages = self.index.retrieve(question, k=_k(k), **filters(source, since, until))
+            passages = self.index.retrieve(question, k=_k(k), **filters(source, since, until, author, site))
         except QAError as exc:
             raise gr.Error(str(exc)) from None
         return [p.to_dict() for p in passages]
@@ -109,7 +131,15 @@ class App:
         return sources_panel(answer, docs)
 
     def respond(
-        self, question: str, k: float, source: str, since: str, until: str, chat: list, answers: list
+        self,
+        question: str,
+        k: float,
+        source: str,
+        since: str,
+        until: str,
+        chat: list,
+        answers: list,
+        author: str = "",
     ) -> Iterator[tuple[Any, ...]]:
         """Chat turn: show the question at once, then the answer and its sources."""
         question = (question or "").strip()
@@ -120,7 +150,7 @@ class App:
         pending = {"role": "assistant", "content": '<div class="qa-hint">Searching the articles…</div>'}
         yield [*chat, pending], answers, self._sources(answers[-1] if answers else None), ""
         try:
-            answer = self.index.answer(question, history=answers, k=_k(k), **filters(source, since, until))
+            answer = self.index.answer(question, history=answers, k=_k(k), **filters(source, since, until, author))
         except QAError as exc:
             yield [*chat, {"role": "assistant", "content": error_reply(str(exc))}], answers, self._sources(None), ""
             return
@@ -143,6 +173,22 @@ class App:
             corpus_panel(self.index.documents()),
             gr.update(choices=choices),
         )
+
+    def fetch_url(self, url: str) -> tuple[Any, ...]:
+        """Fetch a web page, add its article to the index, then refresh the corpus views."""
+        if not (url or "").strip():
+            return ("", "", *self.corpus_view())
+        try:
+            result = add_url(self.index, url)
+            status = result.message()
+            cls = "qa-hint" if result.documents else "qa-error"
+        except QAError as exc:
+            status, cls = str(exc), "qa-error"
+        except Exception:
+            log.exception("adding %s failed", url)
+            status, cls = "adding the page failed; the error is in the server log", "qa-error"
+        kept = "" if cls == "qa-hint" else url
+        return (kept, f'<div class="{cls}" id="upload-status">{escape(status)}</div>', *self.corpus_view())
 
     def upload(self, files: list[str] | None) -> tuple[Any, ...]:
         """Add uploaded articles to the index without a rebuild, then refresh the corpus views."""
@@ -228,6 +274,7 @@ def build_app(app: App, examples: list[str] | None = None):
                         )
                         since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="since")
                         until = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="until")
+                        author = gr.Textbox(label="Author", placeholder="a name in the byline", elem_id="author")
             with gr.Column(scale=2, min_width=360):
                 with gr.Tabs():
                     with gr.Tab("Sources", elem_id="sources-tab"):
@@ -240,12 +287,21 @@ def build_app(app: App, examples: list[str] | None = None):
                             elem_id="upload",
                             height=120,
                         )
+                        with gr.Row(equal_height=True):
+                            url = gr.Textbox(
+                                show_label=False,
+                                placeholder="or a web page's address: https://…",
+                                elem_id="url",
+                                scale=5,
+                                max_lines=1,
+                            )
+                            fetch = gr.Button("Add page", size="sm", elem_id="add-url", scale=1, min_width=90)
                         status = gr.HTML("", elem_id="upload-status-box", js_on_load=None)
                         corpus = gr.HTML(corpus_panel(app.index.documents()), elem_id="corpus", js_on_load=None)
 
         turn = dict(
             fn=app.respond,
-            inputs=[question, k, source, since, until, chat, answers],
+            inputs=[question, k, source, since, until, chat, answers, author],
             outputs=[chat, answers, sources, question],
             api_visibility="private",
         )
@@ -258,6 +314,12 @@ def build_app(app: App, examples: list[str] | None = None):
         files.upload(
             app.upload, inputs=[files], outputs=[files, status, head, corpus, source], api_visibility="private"
         )
+
+        page = dict(
+            fn=app.fetch_url, inputs=[url], outputs=[url, status, head, corpus, source], api_visibility="private"
+        )
+        url.submit(**page)
+        fetch.click(**page)
 
         gr.api(app.ask, api_name="ask")
         gr.api(app.retrieve, api_name="retrieve")

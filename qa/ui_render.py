@@ -21,8 +21,13 @@ def escape(text: str | None) -> str:
     return (text or "").translate(_ENTITIES)
 
 
-def _meta_line(source: str | None, published: str | None) -> str:
-    parts = [escape(source) if source else "", escape(published) if published else "undated"]
+def _meta_line(source: str | None, published: str | None, author: str | None = None, page: int | None = None) -> str:
+    parts = [
+        f"By {escape(author)}" if author else "",
+        escape(source) if source else "",
+        escape(published) if published else "undated",
+        f"page {int(page)}" if page else "",
+    ]
     return " · ".join(p for p in parts if p)
 
 
@@ -91,7 +96,7 @@ def source_card(number: int, citation: Citation, doc: Document) -> str:
         f'<details class="qa-source" data-number="{number}">'
         f'<summary><div class="qa-source-head"><span class="qa-ref">&#91;{number}&#93;</span> '
         f'<span class="qa-title">{escape(doc.title)}</span></div>'
-        f'<div class="qa-meta">{_meta_line(doc.source, doc.published)}</div>'
+        f'<div class="qa-meta">{_meta_line(doc.source, doc.published, doc.meta.get("author"), citation.page)}</div>'
         f'<div class="qa-excerpt">{excerpt(doc, citation.start, citation.end)}</div>'
         '<div class="qa-open">Show the whole article</div></summary>'
         f'<div class="qa-article">{article}</div></details>'

@@ -9,12 +9,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.documents import LoadReport, load_file
+from qa.documents import LoadReport, is_url, load_corpus, load_file
 from qa.errors import InputError
 from qa.index import Index
 from qa.indexing import add_documents
 
-UPLOAD_TYPES = (".txt", ".md", ".html", ".json", ".jsonl")
+UPLOAD_TYPES = (".txt", ".md", ".html", ".json", ".jsonl", ".rss", ".atom", ".xml", ".pdf")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 ID_PREFIX = "uploads/"
 
@@ -126,3 +126,17 @@ def add_uploads(
         return UploadResult(tuple(saved), 0, 0, 0, 0, tuple(skipped))
     result = add_documents(docs, index.path, embedder=index.embedder)
     return UploadResult(tuple(saved), len(docs), result.added, result.updated, result.unchanged, tuple(skipped))
+
+
+def add_url(index: Index, url: str) -> UploadResult:
+    """Fetch the web page at `url`, extract its article and add it to the index under the URL as its id."""
+    url = (url or "").strip()
+    if not is_url(url):
+        raise UploadError(f"{url or 'the address'}: give a web page address starting with http:// or https://")
+    report = LoadReport()
+    docs = load_corpus([url], report)
+    skipped = tuple(s.reason for s in report.skipped)
+    if not docs:
+        return UploadResult((url,), 0, 0, 0, 0, skipped or ("no text",))
+    result = add_documents(docs, index.path, embedder=index.embedder)
+    return UploadResult((url,), len(docs), result.added, result.updated, result.unchanged, skipped)

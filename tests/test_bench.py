@@ -71,3 +71,40 @@ def test_train_reader_runs_end_to_end_and_ships(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in ship.iterdir()} >= {"weights.safetensors", "config.json", "reader.json"}
+
+
+def test_html_extraction_reports_boilerplate_answers_and_build_cost(tmp_path):
+    records = [
+        {
+            "doc_id": f"wn-{i}",
+            "title": f"Bridge {i} reopens",
+            "date": "2020-01-0{i}",
+            "url": f"https://news.example/{i}",
+            "text": f"Monday, January {i}, 2020\n\nBridge {i} over the river reopened on Monday after repairs that "
+            "took eleven months.\n\nThe mayor said traffic would return to normal within a week.",
+        }
+        for i in (1, 2, 3)
+    ]
+    small = tmp_path / "wikinews.jsonl"
+    small.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "bench/html_extraction.py", "--wikinews", str(small), "--repeat", "1", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    before, after = r["boilerplate"]["before"], r["boilerplate"]["after"]
+    assert before["pages"] == after["pages"] == 5
+    assert after["boilerplate_sentences_indexed"] < before["boilerplate_sentences_indexed"]
+    assert after["article_sentences_kept"] == after["article_sentences"]
+    assert len(r["answers"]["before"]) == len(r["answers"]["after"]) > 0
+    t = r["throughput"]
+    assert t["before"]["pages"] == t["after"]["pages"] == 3
+    assert t["after"]["paragraphs_kept"] >= t["after"]["paragraphs"] - 3  # datelines may go
+    assert t["before"]["build_best_s"] > 0 and t["after"]["build_best_cpu_s"] > 0
+    assert "build_time_growth" in t and "load_share_growth" in t

@@ -105,7 +105,8 @@ def test_ask_prints_answer_and_numbered_citations(built_index):
     out = run("ask", "Who joined the talks via video conference?", "--index", built_index, check=True).stdout
     lines = out.splitlines()
     assert lines[0].startswith("Vladimir Putin")
-    assert lines[1].startswith("[1] Iran, Russia Finalizing Strategic Partnership Deal (2021-10-11)")
+    # Title — author, site (only the site when the article names no author), then the date.
+    assert lines[1].startswith("[1] Iran, Russia Finalizing Strategic Partnership Deal — kayhan.ir (2021-10-11)")
     assert "Vladimir Putin" in lines[2]
 
 
@@ -157,3 +158,65 @@ def test_ask_with_a_folder_that_is_not_a_reader(built_index, tmp_path, make):
     proc = run("ask", "Who?", "--index", built_index, "--reader", str(target))
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "reader" in proc.stderr
+
+
+@pytest.fixture()
+def page_server():
+    """The saved pages of tests/data/pages served over HTTP on 127.0.0.1, plus a PDF route."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(ROOT / "tests" / "data" / "pages"))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_add_url_then_cite_author_and_filter_by_it(tmp_path, page_server):
+    ix = str(tmp_path / "ix")
+    run("index", "build", str(CORPUS), "--index", ix, check=True)
+    url = f"{page_server}/harbour-strike.html"
+    added = run("index", "add", url, "--index", ix, check=True)
+    assert "(1 added, 0 updated, 0 unchanged, 0 removed)" in added.stdout
+    out = json.loads(run("ask", "Who is the union secretary?", "--index", ix, "--json", check=True).stdout)
+    assert out["answer"] == "Marta Olsen"
+    [cite, *_] = out["citations"]
+    assert (cite["doc_id"], cite["author"], cite["source"]) == (url, "Jane Doe", "Harbour Times")
+    assert cite["page"] is None
+    text = run("ask", "Who is the union secretary?", "--index", ix, check=True).stdout
+    assert "[1] Vellmar dock strike ends with 6.5% pay deal — Jane Doe, Harbour Times (2024-03-05)" in text
+    # The author and site filters leave out the article they don't match.
+    only = run("ask", "--passages", "union pay strike", "--index", ix, "--json", "--author", "Jane Doe", check=True)
+    assert {p["doc_id"] for p in json.loads(only.stdout)["passages"]} == {url}
+    none = run("ask", "--passages", "union pay strike", "--index", ix, "--json", "--site", "kayhan.ir", check=True)
+    assert url not in {p["doc_id"] for p in json.loads(none.stdout)["passages"]}
+
+
+def test_add_url_that_fails_says_why_in_one_line(tmp_path, page_server):
+    ix = str(tmp_path / "ix")
+    run("index", "build", str(CORPUS), "--index", ix, check=True)
+    proc = run("index", "add", f"{page_server}/no-such-page.html", "--index", ix)
+    assert proc.returncode != 0
+    [line] = [ln for ln in proc.stderr.splitlines() if ln.startswith("qa: error")]
+    assert "the server answered HTTP 404" in line
+    assert "Traceback" not in proc.stderr
+
+
+def test_build_warns_when_a_page_falls_back_to_all_visible_text(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "notice.html").write_text(
+        "<html><body><footer><p>The office is closed on Monday for the bank holiday.</p></footer></body></html>"
+    )
+    (corpus / "locked.pdf").write_bytes(b"%PDF-1.7 truncated")
+    proc = run("-q", "index", "build", str(corpus), "--index", str(tmp_path / "ix"), check=True)
+    assert "1 documents" in proc.stdout
+    assert f"warning {corpus / 'notice.html'}: no article found by the extractor; all visible text kept" in proc.stderr
+    assert f"skipped {corpus / 'locked.pdf'}: broken PDF" in proc.stderr

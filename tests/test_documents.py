@@ -44,8 +44,17 @@ def test_bad_files_are_skipped_with_a_warning(tmp_path, caplog):
     ids = sorted(d.id for d in docs)
     assert ids == ["good.txt", "j1", "latin1.txt"]
     skipped = {s.path.split("/")[-1]: s.reason for s in report.skipped}
-    assert set(skipped) == {"empty.txt", "blank.md", "binary.txt", "empty.html", "broken.jsonl:2", "broken.jsonl:3"}
+    assert set(skipped) == {
+        "empty.txt",
+        "blank.md",
+        "binary.txt",
+        "empty.html",
+        "notes.pdf",
+        "broken.jsonl:2",
+        "broken.jsonl:3",
+    }
     assert "binary" in skipped["binary.txt"]
+    assert skipped["notes.pdf"].startswith("broken PDF")
     assert "text" in skipped["broken.jsonl:3"]
     assert "empty.txt" in caplog.text
     latin = next(d for d in docs if d.id == "latin1.txt")

@@ -1,4 +1,5 @@
 import pytest
+from conftest import ROOT
 
 from qa.errors import InputError
 from qa.retrieval import fuse, query_terms
@@ -75,3 +76,28 @@ def test_module_level_retrieve(default_index_dir):
 
     passages = qa.retrieve("who proposed the 3+3 format?", k=2, index=default_index_dir)
     assert "3+3" in passages[0].text
+
+
+@pytest.fixture(scope="module")
+def pages_index(tmp_path_factory):
+    """An index of the saved news pages in tests/data/pages (five sites, five authors)."""
+    from qa.index import load_index
+    from qa.indexing import build_index
+
+    path = tmp_path_factory.mktemp("pages") / "index"
+    build_index(ROOT / "tests" / "data" / "pages", path)
+    return load_index(path)
+
+
+def test_author_and_site_filters(pages_index):
+    everything = {p.doc_id for p in pages_index.retrieve("council vote funding", k=20)}
+    assert len(everything) > 1
+    by_author = pages_index.retrieve("council vote funding", k=20, author="okafor")
+    assert {p.doc_id for p in by_author} == {"tram-line.html"}
+    assert {p.author for p in by_author} == {"Samuel Okafor"}
+    # A site by its name or its web host, with or without www.
+    for site in ("Valley Gazette", "valleygazette.example", "www.valleygazette.example"):
+        assert {p.doc_id for p in pages_index.retrieve("water", k=20, site=site)} == {"reservoir-drought.html"}
+    assert pages_index.retrieve("water", k=5, author="Nobody Known") == []
+    both = pages_index.retrieve("strike", k=5, author="Jane Doe", site="Valley Gazette")
+    assert both == []

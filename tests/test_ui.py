@@ -53,6 +53,8 @@ def test_filters_read_the_form():
     assert filters(ALL_SOURCES, "", " ") == {"source": None, "published_from": None, "published_to": None}
     got = filters("kayhan.ir", "1 October 2021", "2021-10-31")
     assert got == {"source": "kayhan.ir", "published_from": "2021-10-01", "published_to": "2021-10-31"}
+    assert filters(None, "", "", " Jane Doe ", "")["author"] == "Jane Doe"
+    assert filters(None, "", "", "", "harbourtimes.example")["site"] == "harbourtimes.example"
     with pytest.raises(InputError, match="YYYY-MM-DD"):
         filters(None, "soon", "")
     with pytest.raises(InputError, match="after"):
@@ -332,3 +334,43 @@ def test_screenshot_for_the_readme(browser, server, client, tmp_path):
     SCREENSHOT.parent.mkdir(exist_ok=True)
     shutil.copyfile(shot, SCREENSHOT)
     page.close()
+
+
+def test_browser_adds_a_web_page_by_its_address(server, browser):
+    """The Articles tab's address field fetches a page from a local server; its author shows in the sources."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    pages = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(ROOT / "tests" / "data" / "pages"))
+    )
+    threading.Thread(target=pages.serve_forever, daemon=True).start()
+    address = f"http://127.0.0.1:{pages.server_address[1]}/reservoir-drought.html"
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    try:
+        page.goto(server["url"])
+        page.get_by_role("tab", name="Articles").click()
+        page.fill("#url input, #url textarea", f"{address.rsplit('/', 1)[0]}/missing.html")
+        page.click("#add-url")
+        page.wait_for_selector("#upload-status.qa-error", timeout=60_000)
+        assert "HTTP 404" in page.inner_text("#upload-status")
+        page.fill("#url input, #url textarea", address)
+        page.click("#add-url")
+        page.wait_for_function(
+            "() => (document.querySelector('#upload-status') || {}).textContent?.startsWith('Indexed')",
+            timeout=60_000,
+        )
+        assert page.inner_text("#upload-status") == f"Indexed {address}: 1 new article."
+        assert "Reservoir levels fall to 31% as drought enters third month" in page.inner_text("#corpus")
+        page.get_by_role("tab", name="Sources").click()
+        ask(page, "How full is the Altmoor reservoir?")
+        assert "By Lucia Ferrante · Valley Gazette · 2022-08-09" in page.inner_text("#sources")
+    finally:
+        page.close()
+        pages.shutdown()
+        pages.server_close()

@@ -96,3 +96,21 @@ def test_corpus_panel_counts_and_escapes():
     docs = [{"id": "a", "title": "<script>t</script>", "source": "s", "published": None, "chunks": 3}] * 3
     out = corpus_panel(docs, limit=2)
     assert "3 articles, 9 passages" in out and "and 1 more" in out and "<script>" not in out
+
+
+def test_source_card_shows_author_site_and_page():
+    text = "Page one text.\n\nThe cabinet agreed the funding on Wednesday."
+    doc = Document(
+        "r.pdf",
+        "Libraries funded",
+        text,
+        source="Westshire <Post>",
+        published="2021-06-30",
+        meta={"author": "Tom *Hale*"},
+    )
+    start = text.index("The cabinet")
+    cite = Citation(doc.id, doc.title, doc.published, start, len(text), text[start:], source=doc.source, page=2)
+    panel = sources_panel(Answer("q", "Wednesday", False, 0.9, citations=(cite,)), {doc.id: doc})
+    meta = re.search(r'<div class="qa-meta">(.*?)</div>', panel).group(1)
+    assert _unescape(meta) == "By Tom *Hale* · Westshire <Post> · 2021-06-30 · page 2"
+    assert "<Post>" not in meta and "*Hale*" not in meta, "metadata is escaped like article text"

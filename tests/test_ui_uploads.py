@@ -81,3 +81,37 @@ def test_uploads_join_the_index_without_replacing_corpus_articles(index_copy, tm
     assert "updated" not in result.message() and "Indexed" in result.message()
     again = add_uploads(idx, [(same_name, corpus_id)], tmp_path / "up")
     assert again.unchanged == 1 and again.added == 0
+
+
+def test_a_web_page_joins_the_index_by_its_address(index_copy):
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from conftest import ROOT
+
+    from qa.ui_uploads import add_url
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(ROOT / "tests" / "data" / "pages"))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        idx = load_index(index_copy)
+        result = add_url(idx, f"  {base}/telescope.html ")
+        assert (result.documents, result.added) == (1, 1)
+        assert result.message() == f"Indexed {base}/telescope.html: 1 new article."
+        top = idx.retrieve("comet fragment on course to strike Jupiter", k=1)[0]
+        assert top.doc_id == f"{base}/telescope.html" and top.author == "Priya Raman"
+        missing = add_url(idx, f"{base}/gone.html")
+        assert missing.documents == 0
+        assert missing.message() == "Nothing was added: the server answered HTTP 404 File not found"
+        with pytest.raises(UploadError, match="starting with http"):
+            add_url(idx, "file:///etc/passwd")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
