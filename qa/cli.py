@@ -27,6 +27,16 @@ def _index_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX})")
 
 
+def _ray_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help=f"{what}; ADDRESS is `auto` (join the running cluster), `local` (start one here) or host:port "
+        '(needs pip install -e ".[cluster]")',
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="qa",
@@ -67,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="what embeds the chunks: ONNX Runtime int8 (default, fastest), float32, or torch; "
         "questions and later additions use the same one",
     )
+
+    b.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        metavar="N",
+        help="split the index into N shards (by a hash of each article's id), built in parallel processes, "
+        "or by Ray workers with --ray; searched in parallel and ranked exactly as one index",
+    )
+    _ray_arg(b, "build on a Ray cluster: Ray Data chunks and embeds on every node's workers")
 
     a = isub.add_parser(
         "add",
@@ -134,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)",
     )
     sv.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    _ray_arg(sv, "serve each shard of a sharded index from a Ray actor, spread over the cluster's nodes")
     sv.add_argument(
         "--uploads",
         default=None,
@@ -168,18 +189,45 @@ def cmd_index(args: argparse.Namespace) -> int:
         settings = ChunkerSettings(max_tokens=args.max_tokens) if args.max_tokens else ChunkerSettings()
         if settings.max_tokens < 16:
             raise QAError("--max-tokens must be at least 16")
-        report = indexing.build_index(
-            args.corpus, args.index, model=args.model, settings=settings, progress=progress, encoder=args.encoder
-        )
+        if args.ray is not None:
+            from qa.cluster import build_on_ray
+
+            report = build_on_ray(
+                args.corpus,
+                args.index,
+                args.ray,
+                shards=args.shards,
+                model=args.model,
+                settings=settings,
+                progress=progress,
+                encoder=args.encoder,
+            )
+        elif args.shards is not None:
+            from qa.shard_build import build_sharded_index
+
+            report = build_sharded_index(
+                args.corpus,
+                args.index,
+                shards=args.shards,
+                model=args.model,
+                settings=settings,
+                progress=progress,
+                encoder=args.encoder,
+            )
+        else:
+            report = indexing.build_index(
+                args.corpus, args.index, model=args.model, settings=settings, progress=progress, encoder=args.encoder
+            )
         _print_report(report, "built")
     elif args.index_command == "add":
         _print_report(indexing.add_documents(args.paths, args.index, progress=progress), "updated")
     elif args.index_command == "remove":
         _print_report(indexing.remove_documents(args.doc_ids, args.index), "updated")
     elif args.index_command == "stats":
-        from qa.store import Store, current_generation
+        from qa.shards import open_generation
+        from qa.store import current_generation
 
-        store = Store(current_generation(Path(args.index)))
+        store = open_generation(current_generation(Path(args.index)))
         m = store.manifest
         stats = {
             "index": args.index,
@@ -194,6 +242,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             "built_at": m.built_at,
             "updated_at": m.updated_at,
             "size_bytes": store.size_bytes(),
+            "shards": getattr(store, "shard_count", 1),
         }
         if args.documents:
             stats["document_list"] = store.documents()
@@ -205,6 +254,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"chunks     {m.chunks} ({m.tokens} tokens, up to {m.chunker['max_tokens']} each)")
             print(f"model      {m.model_id} ({m.dimension} dimensions, {m.encoder} encoder)")
             print(f"vectors    {m.faiss_index}")
+            print(f"shards     {stats['shards']}")
             print(f"size       {stats['size_bytes'] / 1e6:.2f} MB")
             print(f"built      {m.built_at}, updated {m.updated_at}")
             for d in stats.get("document_list", []):
@@ -294,7 +344,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa.ui import serve
 
-    serve(index_dir=args.index, corpus=args.corpus, host=args.host, port=args.port, uploads_dir=args.uploads)
+    serve(
+        index_dir=args.index, corpus=args.corpus, host=args.host, port=args.port, uploads_dir=args.uploads, ray=args.ray
+    )
     return 0
 
 

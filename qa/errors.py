@@ -37,3 +37,7 @@ class IndexBusyError(QAError):
 
 class ModelError(QAError):
     """An embedding model or tokenizer that cannot be loaded offline."""
+
+
+class ClusterError(QAError):
+    """Ray is not installed, the cluster cannot be reached, or a job on it failed."""

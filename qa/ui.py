@@ -306,10 +306,12 @@ def launch(
     uploads_dir: str | Path | None = None,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     block: bool = True,
+    ray: str | None = None,
 ):
-    """Start the app on an existing index; with `block=False` returns the running Blocks at once."""
+    """Start the app on an existing index; with `block=False` returns the running Blocks at once.
+    `ray` serves the shards of a sharded index from actors of that Ray cluster."""
     check_port(host, port)
-    index = load_index(index_dir)
+    index = load_index(index_dir, ray=ray)
     app = App(index, uploads_dir_for(Path(index_dir), uploads_dir), max_upload_bytes)
     demo = build_app(app)
     try:
@@ -351,8 +353,9 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
     uploads_dir: str | Path | None = None,
+    ray: str | None = None,
 ) -> None:
     """Build the index from `corpus` if it is missing, then serve the web app until interrupted."""
     check_port(host, port)
     ensure_index(index_dir, corpus)
-    launch(index_dir, host=host, port=port, uploads_dir=uploads_dir)
+    launch(index_dir, host=host, port=port, uploads_dir=uploads_dir, ray=ray)
