@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     args = parser.parse_args()
     r = run(args.corpus, args.queries, [int(n) for n in args.shards.split(",")])
-    write_json("cluster", r)
+    write_json("cluster.json", r)
     if args.json:
         print(json.dumps(r, indent=2))
     else:
