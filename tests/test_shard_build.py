@@ -72,3 +72,31 @@ def test_add_and_remove_touch_only_the_shard_of_the_id(sharded, tmp_path):
     assert current_generation(sharded) == live, "a refused removal publishes nothing"
     assert load_index(sharded).manifest.documents == 1
     assert not list(sharded.glob("tmp-*"))
+
+
+def test_a_killed_sharded_build_leaves_the_live_index(sharded):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    live = current_generation(sharded)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "-q", "index", "build", str(CORPUS), "--index", str(sharded), "--shards", "2"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,  # its worker processes die with it
+    )
+    deadline = time.monotonic() + 120
+    while not list(sharded.glob("tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the build ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert current_generation(sharded) == live
+    assert load_index(sharded).retrieve("Who proposed the 3+3 format?", k=1)[0].doc_id == "000_670c52a8f442eec9.txt"
+    build_sharded_index(CORPUS, sharded, shards=2, workers=1)  # the next build clears what was left
+    assert load_index(sharded).stats()["shards"] == 2 and not list(sharded.glob("tmp-*"))
