@@ -107,7 +107,7 @@ def hybrid_search(
 ) -> list[Passage]:
     """The top `k` passages for a question by fused dense and lexical score."""
     depth = max(candidates, 4 * k)
-    # A sharded store gathers the candidates of every shard itself (qa.sharded).
+    # A sharded store gathers the candidates of every shard itself (qa.shards).
     gather = getattr(store, "candidates", None) or partial(search_candidates, store)
     dense, lexical = gather(vector, query_terms(question), depth, filters)
     fused = fuse(dense, lexical)
