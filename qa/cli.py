@@ -244,6 +244,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             "size_bytes": store.size_bytes(),
             "shards": getattr(store, "shard_count", 1),
         }
+        if hasattr(store, "shard_manifests"):  # how evenly the id hash spread the documents
+            stats["shard_documents"] = [sm.documents for sm in store.shard_manifests]
         if args.documents:
             stats["document_list"] = store.documents()
         if args.json:
@@ -254,7 +256,10 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"chunks     {m.chunks} ({m.tokens} tokens, up to {m.chunker['max_tokens']} each)")
             print(f"model      {m.model_id} ({m.dimension} dimensions, {m.encoder} encoder)")
             print(f"vectors    {m.faiss_index}")
-            print(f"shards     {stats['shards']}")
+            print(
+                f"shards     {stats['shards']}"
+                + (f" ({stats['shard_documents']} documents)" if "shard_documents" in stats else "")
+            )
             print(f"size       {stats['size_bytes'] / 1e6:.2f} MB")
             print(f"built      {m.built_at}, updated {m.updated_at}")
             for d in stats.get("document_list", []):

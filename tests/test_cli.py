@@ -100,6 +100,8 @@ def test_sharded_build_stats_add_remove(tmp_path):
     assert "1 documents" in build.stdout and "embedding" in build.stderr
     stats = json.loads(run("index", "stats", "--index", ix, "--json", check=True).stdout)
     assert stats["shards"] == 3 and stats["documents"] == 1 and stats["faiss_index"].startswith("3 shards")
+    assert sorted(stats["shard_documents"]) == [0, 0, 1]
+    assert "shards     3 ([" in run("index", "stats", "--index", ix, check=True).stdout
     art = tmp_path / "bridge.txt"
     art.write_text("Bridge opens\n\nThe mayor of Springfield opened the Blue River bridge on Friday.")
     out = run("-q", "index", "add", str(art), "--index", ix, check=True).stdout
