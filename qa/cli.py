@@ -101,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="document ids (see `qa index stats --documents`)")
     _index_arg(r)
 
+    rs = isub.add_parser(
+        "reshard",
+        help="split the index into shards, or join them, without embedding again",
+        description="Rewrite the index as N shards (1 joins a sharded index into one), moving documents, "
+        "chunks and vectors as they are; readers keep the old index until the new one is complete.",
+    )
+    rs.add_argument("--shards", type=int, required=True, metavar="N", help="number of shards (1: unsharded)")
+    _index_arg(rs)
+
     s = isub.add_parser(
         "stats", help="show what the index holds", description="Counts, model and settings of the index."
     )
@@ -223,6 +232,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         _print_report(indexing.add_documents(args.paths, args.index, progress=progress), "updated")
     elif args.index_command == "remove":
         _print_report(indexing.remove_documents(args.doc_ids, args.index), "updated")
+    elif args.index_command == "reshard":
+        from qa.shard_build import reshard_index
+
+        report = reshard_index(args.index, args.shards, progress=progress)
+        print(f"resharded {report.index_dir} into {args.shards}: {report.documents} documents, {report.chunks} chunks")
     elif args.index_command == "stats":
         from qa.shards import open_generation
         from qa.store import current_generation
@@ -265,7 +279,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             for d in stats.get("document_list", []):
                 print(f"  {d['id']}\t{d['published'] or '-'}\t{d['chunks']} chunks\t{d['title']}")
     else:
-        raise QAError("name an action: qa index build|add|remove|stats (see qa index --help)")
+        raise QAError("name an action: qa index build|add|remove|reshard|stats (see qa index --help)")
     return 0
 
 

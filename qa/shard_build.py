@@ -8,6 +8,7 @@ change; the others are hard-linked from the live generation (their files are nev
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +28,24 @@ from qa.errors import IndexMismatchError, InputError
 from qa.indexing import BuildReport, new_manifest, plan_chunks, read_corpus, write_plans
 from qa.models import recorded_model, resolve_model
 from qa.records import Document
-from qa.shards import ShardSet, check_shard_count, first_chunk_id, shard_name, shard_of, write_shard_set
+from qa.shards import (
+    ShardSet,
+    check_shard_count,
+    first_chunk_id,
+    is_sharded,
+    shard_name,
+    shard_of,
+    write_shard_set,
+)
 from qa.store import (
     MANIFEST,
     Manifest,
+    Store,
     copy_store,
     create_store,
     current_generation,
     new_workdir,
+    now_iso,
     publish,
     write_lock,
 )
@@ -308,3 +319,80 @@ def remove_from_shards(index_dir: Path, ids: Sequence[str]) -> BuildReport:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return _report(index_dir, manifests, t0, removed=removed)
+
+
+# ---------------------------------------------------------------- resharding
+
+
+def _generation_stores(gen: Path) -> list[Store]:
+    """Read-only stores of every part of a generation: its shards, or its one store."""
+    if is_sharded(gen):
+        shard_set = ShardSet.read(gen)
+        shard_set.verify(gen)
+        return [Store(gen / shard_name(i)) for i in range(shard_set.shards)]
+    return [Store(gen)]
+
+
+def _stored_documents(store: Store):
+    """(document, hash, chunk spans, vectors) of every document of a store, in the order they were added."""
+    from qa.ann import exact_contents
+
+    ids, vectors = exact_contents(store.vectors)
+    row_of = {int(i): r for r, i in enumerate(ids)}
+    conn = store.connection()
+    spans: dict[str, list] = {}
+    chunk_ids: dict[str, list[int]] = {}
+    for chunk_id, doc_id, start, end, n_tokens, terms in conn.execute(
+        "SELECT id, doc_id, start, end, n_tokens, terms FROM chunks ORDER BY id"
+    ):
+        spans.setdefault(doc_id, []).append((start, end, n_tokens, terms))
+        chunk_ids.setdefault(doc_id, []).append(chunk_id)
+    rows = conn.execute("SELECT id, title, source, published, url, text, meta, hash FROM documents ORDER BY rowid")
+    for doc_id, title, source, published, url, text, meta, doc_hash in rows:
+        doc = Document(doc_id, title, text, source, published, url, json.loads(meta or "{}"))
+        rows_of_doc = [row_of[c] for c in chunk_ids.get(doc_id, [])]
+        yield doc, doc_hash, spans.get(doc_id, []), vectors[rows_of_doc]
+
+
+def reshard_index(index_dir: str | Path, shards: int, progress: bool = False) -> BuildReport:
+    """Rewrite the index in `index_dir` as `shards` shards (1: one unsharded store) without embedding anything
+    again: documents, chunks and vectors are moved as they are, and published atomically."""
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    shards = check_shard_count(shards)
+    current_generation(index_dir)  # a mistyped --index is reported before the lock would create the folder
+    with write_lock(index_dir, wait=30):
+        gen = current_generation(index_dir)
+        sources = _generation_stores(gen)
+        template = replace(sources[0].manifest, documents=0, chunks=0, tokens=0, files={}, updated_at=now_iso())
+        work = new_workdir(index_dir)
+        try:
+            folders = [work] if shards == 1 else [work / shard_name(i) for i in range(shards)]
+            targets = []
+            for i, folder in enumerate(folders):
+                folder.mkdir(exist_ok=True)
+                targets.append(create_store(folder, template, first_chunk_id(i) if shards > 1 else 0))
+            for target in targets:
+                target.connection().execute("BEGIN")
+            bar = _progress_bar(progress, "moving documents")
+            moved = 0
+            for source in sources:
+                for doc, doc_hash, spans, vectors in _stored_documents(source):
+                    targets[shard_of(doc.id, shards) if shards > 1 else 0].upsert(doc, doc_hash, spans, vectors)
+                    moved += 1
+                    if bar is not None:
+                        bar.update(len(spans))
+                source.close()
+            if bar is not None:
+                bar.close()
+            manifests = []
+            for target in targets:
+                target.connection().execute("COMMIT")
+                manifests.append(target.finish())
+            if shards > 1:
+                write_shard_set(work, shards)
+            publish(index_dir, work)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    return _report(index_dir, manifests, t0, unchanged=moved)

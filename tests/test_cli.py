@@ -109,6 +109,8 @@ def test_sharded_build_stats_add_remove(tmp_path):
     out = run("ask", "--passages", "Who opened the Blue River bridge?", "--index", ix, "-k", "1", "--json", check=True)
     assert json.loads(out.stdout)["passages"][0]["doc_id"] == "bridge.txt"
     assert "1 removed" in run("index", "remove", "bridge.txt", "--index", ix, check=True).stdout
+    assert "resharded" in run("-q", "index", "reshard", "--shards", "1", "--index", ix, check=True).stdout
+    assert json.loads(run("index", "stats", "--index", ix, "--json", check=True).stdout)["shards"] == 1
     proc = run("index", "build", str(CORPUS), "--index", ix, "--shards", "0")
     assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1 and "shards" in proc.stderr
 

@@ -100,3 +100,22 @@ def test_a_killed_sharded_build_leaves_the_live_index(sharded):
     assert load_index(sharded).retrieve("Who proposed the 3+3 format?", k=1)[0].doc_id == "000_670c52a8f442eec9.txt"
     build_sharded_index(CORPUS, sharded, shards=2, workers=1)  # the next build clears what was left
     assert load_index(sharded).stats()["shards"] == 2 and not list(sharded.glob("tmp-*"))
+
+
+def test_reshard_splits_and_joins_without_embedding(index_copy, default_index):
+    from qa.shard_build import reshard_index
+    from qa.shards import is_sharded
+
+    q = "Who proposed the 3+3 format?"
+    before = [(p.doc_id, p.start, p.end, p.score) for p in default_index.retrieve(q, k=5)]
+    r = reshard_index(index_copy, 2)
+    assert (r.documents, r.chunks, r.embedded_chunks) == (1, default_index.manifest.chunks, 0)
+    assert is_sharded(current_generation(index_copy))
+    split = load_index(index_copy)
+    assert [(p.doc_id, p.start, p.end, p.score) for p in split.retrieve(q, k=5)] == before
+    assert split.document("000_670c52a8f442eec9.txt") == default_index.document("000_670c52a8f442eec9.txt")
+    reshard_index(index_copy, 1)
+    assert not is_sharded(current_generation(index_copy))
+    joined = load_index(index_copy)
+    assert [(p.doc_id, p.start, p.end, p.score) for p in joined.retrieve(q, k=5)] == before
+    assert joined.answer(q).text == "Sergei Lavrov"
