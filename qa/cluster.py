@@ -1,9 +1,10 @@
 """Building and serving sharded indexes on a Ray cluster (the optional `cluster` extra).
 
-Build: Ray Data lists the corpus files, reads them on the workers, chunks and embeds the documents
-in a pool of actors (one encoder each, on one core), groups the results by shard and writes each
-shard into the index's work folder, which every node must see (a shared file system). The driver
-then publishes the shards as one generation, so a failed build leaves the live index as it was.
+Build: Ray Data reads the corpus files on the workers, then chunks and embeds the documents in a
+pool of actors (one encoder each, on one core); each batch leaves its chunks and vectors in the
+index's work folder, one part file per shard, and one Ray task per shard writes that shard from its
+parts. The work folder must be one every node sees (a shared file system). The driver publishes the
+shards as one generation only when all are written, so a failed build leaves the live index as it was.
 
 Serve: one actor per shard (`qa.shards.ShardReader`), spread over the nodes; a question is embedded
 by the caller, fanned out to every actor and the candidates merged as for shards in threads.
@@ -34,7 +35,6 @@ from qa.shard_build import encode_chunks, shard_embedder, write_shard
 from qa.shards import ShardReader, check_shard_count, shard_manifests, shard_name, shard_of, write_shard_set
 from qa.store import Manifest, current_generation, new_workdir, publish, write_lock
 
-log = logging.getLogger(__name__)
 INSTALL_HINT = 'Ray is not installed: pip install -e ".[cluster]" (or pip install "ray[data]")'
 # Documents per batch handed to an embedding actor: large enough to fill the encoder's batches.
 DOCS_PER_BATCH = 32
@@ -58,7 +58,7 @@ def connect(address: str):
     Workers run this process's own `qa` package (shipped with the job), so every node needs only the
     dependencies installed, and the index folder mounted at the same path."""
     ray = import_ray()
-    if ray.is_initialized():
+    if ray.is_initialized():  # this process already joined a cluster (the caller's own ray.init)
         return ray
     options: dict[str, Any] = {
         "runtime_env": {"py_modules": [str(QA_PACKAGE)], "env_vars": {"TOKENIZERS_PARALLELISM": "false"}},
