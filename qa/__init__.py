@@ -35,11 +35,11 @@ __all__ = [
 _open: dict[str, Index] = {}
 
 
-def load_index(index_dir: str | Path = "index", model: str | None = None) -> Index:
-    """Open a built index (see `qa.index.Index`)."""
+def load_index(index_dir: str | Path = "index", model: str | None = None, ray: str | None = None) -> Index:
+    """Open a built index, sharded or not (see `qa.index.Index`); `ray` serves its shards from a Ray cluster."""
     from qa.index import load_index as _load
 
-    return _load(index_dir, model=model)
+    return _load(index_dir, model=model, ray=ray)
 
 
 def build_index(corpus, index_dir: str | Path = "index", model: str | None = None, progress: bool = False) -> Index:

@@ -27,6 +27,16 @@ def _index_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX})")
 
 
+def _ray_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help=f"{what}; ADDRESS is `auto` (join the running cluster), `local` (start one here) or host:port "
+        '(needs pip install -e ".[cluster]")',
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="qa",
@@ -69,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
         "questions and later additions use the same one",
     )
 
+    b.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        metavar="N",
+        help="split the index into N shards (by a hash of each article's id), built in parallel processes, "
+        "or by Ray workers with --ray; searched in parallel and ranked exactly as one index",
+    )
+    _ray_arg(b, "build on a Ray cluster: Ray Data chunks and embeds on every node's workers")
+
     a = isub.add_parser(
         "add",
         help="add or update articles without a rebuild",
@@ -82,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     r = isub.add_parser("remove", help="remove articles by id", description="Remove articles by document id.")
     r.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="document ids (see `qa index stats --documents`)")
     _index_arg(r)
+
+    rs = isub.add_parser(
+        "reshard",
+        help="split the index into shards, or join them, without embedding again",
+        description="Rewrite the index as N shards (1 joins a sharded index into one), moving documents, "
+        "chunks and vectors as they are; readers keep the old index until the new one is complete.",
+    )
+    rs.add_argument("--shards", type=int, required=True, metavar="N", help="number of shards (1: unsharded)")
+    _index_arg(rs)
 
     s = isub.add_parser(
         "stats", help="show what the index holds", description="Counts, model and settings of the index."
@@ -141,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sv.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
     _reader_arg(sv)
+    _ray_arg(sv, "serve each shard of a sharded index from a Ray actor, spread over the cluster's nodes")
     sv.add_argument(
         "--uploads",
         default=None,
@@ -177,18 +207,50 @@ def cmd_index(args: argparse.Namespace) -> int:
         settings = ChunkerSettings(max_tokens=args.max_tokens) if args.max_tokens else ChunkerSettings()
         if settings.max_tokens < 16:
             raise QAError("--max-tokens must be at least 16")
-        report = indexing.build_index(
-            args.corpus, args.index, model=args.model, settings=settings, progress=progress, encoder=args.encoder
-        )
+        if args.ray is not None:
+            from qa.cluster import build_on_ray
+
+            report = build_on_ray(
+                args.corpus,
+                args.index,
+                args.ray,
+                shards=args.shards,
+                model=args.model,
+                settings=settings,
+                progress=progress,
+                encoder=args.encoder,
+            )
+        elif args.shards is not None:
+            from qa.shard_build import build_sharded_index
+
+            report = build_sharded_index(
+                args.corpus,
+                args.index,
+                shards=args.shards,
+                model=args.model,
+                settings=settings,
+                progress=progress,
+                encoder=args.encoder,
+            )
+        else:
+            report = indexing.build_index(
+                args.corpus, args.index, model=args.model, settings=settings, progress=progress, encoder=args.encoder
+            )
         _print_report(report, "built")
     elif args.index_command == "add":
         _print_report(indexing.add_documents(args.paths, args.index, progress=progress), "updated")
     elif args.index_command == "remove":
         _print_report(indexing.remove_documents(args.doc_ids, args.index), "updated")
-    elif args.index_command == "stats":
-        from qa.store import Store, current_generation
+    elif args.index_command == "reshard":
+        from qa.shard_build import reshard_index
 
-        store = Store(current_generation(Path(args.index)))
+        report = reshard_index(args.index, args.shards, progress=progress)
+        print(f"resharded {report.index_dir} into {args.shards}: {report.documents} documents, {report.chunks} chunks")
+    elif args.index_command == "stats":
+        from qa.shards import open_generation
+        from qa.store import current_generation
+
+        store = open_generation(current_generation(Path(args.index)))
         m = store.manifest
         stats = {
             "index": args.index,
@@ -203,7 +265,10 @@ def cmd_index(args: argparse.Namespace) -> int:
             "built_at": m.built_at,
             "updated_at": m.updated_at,
             "size_bytes": store.size_bytes(),
+            "shards": getattr(store, "shard_count", 1),
         }
+        if hasattr(store, "shard_manifests"):  # how evenly the id hash spread the documents
+            stats["shard_documents"] = [sm.documents for sm in store.shard_manifests]
         if args.documents:
             stats["document_list"] = store.documents()
         if args.json:
@@ -214,12 +279,16 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"chunks     {m.chunks} ({m.tokens} tokens, up to {m.chunker['max_tokens']} each)")
             print(f"model      {m.model_id} ({m.dimension} dimensions, {m.encoder} encoder)")
             print(f"vectors    {m.faiss_index}")
+            print(
+                f"shards     {stats['shards']}"
+                + (f" ({stats['shard_documents']} documents)" if "shard_documents" in stats else "")
+            )
             print(f"size       {stats['size_bytes'] / 1e6:.2f} MB")
             print(f"built      {m.built_at}, updated {m.updated_at}")
             for d in stats.get("document_list", []):
                 print(f"  {d['id']}\t{d['published'] or '-'}\t{d['chunks']} chunks\t{d['title']}")
     else:
-        raise QAError("name an action: qa index build|add|remove|stats (see qa index --help)")
+        raise QAError("name an action: qa index build|add|remove|reshard|stats (see qa index --help)")
     return 0
 
 
@@ -334,6 +403,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         uploads_dir=args.uploads,
         reader=args.reader,
+        ray=args.ray,
     )
     return 0
 

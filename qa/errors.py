@@ -71,3 +71,7 @@ def describe_os_error(exc: OSError) -> str:
     if not exc.filename and exc.errno in (errno.EACCES, errno.EPERM, errno.ENOENT):
         hint = None  # without a path, "it" would name nothing
     return f"{where}{reason[:1].lower()}{reason[1:]}" + (f" ({hint})" if hint else "")
+
+
+class ClusterError(QAError):
+    """Ray is not installed, the cluster cannot be reached, or a job on it failed."""

@@ -17,6 +17,7 @@ from qa.reader import Reader, get_reader
 from qa.reader_model import resolve_reader
 from qa.records import Answer, Document, Passage
 from qa.retrieval import Filters, hybrid_search
+from qa.shards import ShardedStore, open_generation
 from qa.store import CURRENT, Manifest, Store, current_generation
 
 MAX_QUESTION_CHARS = 2000
@@ -41,10 +42,18 @@ def clean_question(question: Any) -> str:
 class Index:
     """An index folder opened for reading; sees updates committed by other processes."""
 
-    def __init__(self, index_dir: str | Path = "index", model: str | None = None, reader: str | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: str | Path = "index",
+        model: str | None = None,
+        reader: str | None = None,
+        ray: str | None = None,
+    ) -> None:
         self.path = Path(index_dir)
+        # A Ray cluster address (`auto`, `local`, host:port): the shards are then served by actors there.
+        self._ray = ray
         self._lock = threading.RLock()
-        self._store: Store | None = None
+        self._store: Store | ShardedStore | None = None
         self._generation: str | None = None
         self._pointer_mtime: tuple[int, int] | None = None
         self._refresh(force=True)
@@ -73,7 +82,7 @@ class Index:
                 if gen.name == self._generation:
                     break
                 try:
-                    store = Store(gen)
+                    store = open_generation(gen, ray=self._ray)
                 except IndexCorruptError:
                     # A writer may have replaced and pruned this generation while it was being opened.
                     if attempt == 2 or current_generation(self.path) == gen:
@@ -96,7 +105,7 @@ class Index:
         return st.st_ino, st.st_mtime_ns
 
     @property
-    def store(self) -> Store:
+    def store(self) -> Store | ShardedStore:
         """The store of the live generation."""
         self._refresh()
         assert self._store is not None
@@ -196,6 +205,7 @@ class Index:
             "updated_at": m.updated_at,
             "size_bytes": self.store.size_bytes(),
             "sources": self.store.sources(),
+            "shards": getattr(self.store, "shard_count", 1),
         }
 
     def close(self) -> None:
@@ -203,7 +213,11 @@ class Index:
             self._store.close()
 
 
-def load_index(index_dir: str | Path = "index", model: str | None = None, reader: str | None = None) -> Index:
-    """Open the index in `index_dir`; `model`, if given, must be the one it was built with; `reader`
-    names a local Hugging Face question-answering folder to answer with instead of the shipped reader."""
-    return Index(index_dir, model=model, reader=reader)
+def load_index(
+    index_dir: str | Path = "index", model: str | None = None, reader: str | None = None, ray: str | None = None
+) -> Index:
+    """Open the index in `index_dir` (sharded or not); `model`, if given, must be the one it was built with.
+
+    `reader` names a local Hugging Face question-answering folder to answer with instead of the shipped
+    reader; `ray` (`auto`, `local` or a cluster address) serves each shard of a sharded index from a Ray actor."""
+    return Index(index_dir, model=model, reader=reader, ray=ray)

@@ -15,6 +15,7 @@ from qa.embedding import Embedder
 from qa.errors import CorpusError, IndexMismatchError, InputError
 from qa.models import recorded_model, resolve_model
 from qa.records import Document
+from qa.shards import is_sharded
 from qa.store import (
     FORMAT_VERSION,
     Manifest,
@@ -75,7 +76,8 @@ def plan_chunks(docs: Sequence[Document], settings: ChunkerSettings, embedder: E
     return plans, texts
 
 
-def _write(store: Store, plans, vectors, hashes: dict[str, str]) -> None:
+def write_plans(store: Store, plans, vectors, hashes: dict[str, str]) -> None:
+    """Store planned documents with their chunks and vectors (rows of `vectors` in plan order), in one transaction."""
     row = 0
     conn = store.connection()
     conn.execute("BEGIN")
@@ -85,6 +87,24 @@ def _write(store: Store, plans, vectors, hashes: dict[str, str]) -> None:
     conn.execute("COMMIT")
 
 
+def new_manifest(embedder: Embedder, settings: ChunkerSettings) -> Manifest:
+    """The manifest of an empty store about to be filled by `embedder` with chunks made by `settings`."""
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        model_id=embedder.ref.id,
+        model_path=str(embedder.ref.path),
+        dimension=embedder.dimension,
+        encoder=embedder.encoder,
+        normalized=True,
+        chunker=settings.__dict__.copy(),
+        documents=0,
+        chunks=0,
+        tokens=0,
+        built_at=now_iso(),
+        updated_at=now_iso(),
+    )
+
+
 def _check_target(index_dir: Path) -> None:
     # Checked before the corpus is embedded, so a mistyped --index costs no work.
     nearest = next((p for p in (index_dir, *index_dir.parents) if p.exists()), None)
@@ -92,6 +112,23 @@ def _check_target(index_dir: Path) -> None:
         raise InputError(f"{index_dir} cannot be a folder: {nearest} is a file; choose another folder for --index")
     if not is_index_dir(index_dir):
         raise InputError(f"{index_dir} exists and is not an index folder; choose an empty or new folder for --index")
+
+
+def read_corpus(corpus: str | Path | Iterable[str | Path], index_dir: Path) -> tuple[list[Document], LoadReport]:
+    """The documents of `corpus` to build `index_dir` from, or CorpusError / InputError saying what is wrong."""
+    paths = [corpus] if isinstance(corpus, (str, Path)) else list(corpus)
+    if not paths:
+        raise CorpusError("no corpus given; name a folder or files of articles")
+    _check_target(index_dir)
+    report = LoadReport()
+    docs = load_corpus(paths, report)
+    if not docs:
+        raise CorpusError(
+            f"no readable articles in {', '.join(map(str, paths))} "
+            f"(looked for .txt .md .html .json .jsonl .rss .atom .xml .pdf; {len(report.skipped)} skipped)"
+            + _skip_reasons(report, paths)
+        )
+    return docs, report
 
 
 def build_index(
@@ -108,38 +145,13 @@ def build_index(
     records the one that ran, torch when ONNX Runtime could not."""
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
-    paths = [corpus] if isinstance(corpus, (str, Path)) else list(corpus)
-    if not paths:
-        raise CorpusError("no corpus given; name a folder or files of articles")
-    _check_target(index_dir)
-    report = LoadReport()
-    docs = load_corpus(paths, report)
-    if not docs:
-        raise CorpusError(
-            f"no readable articles in {', '.join(map(str, paths))} "
-            f"(looked for .txt .md .html .json .jsonl .rss .atom .xml .pdf; {len(report.skipped)} skipped)"
-            + _skip_reasons(report, paths)
-        )
+    docs, report = read_corpus(corpus, index_dir)
     embedder = Embedder(resolve_model(model), encoder)
     plans, texts = plan_chunks(docs, settings, embedder)
     vectors = embedder.encode(texts, progress=progress, desc="embedding chunks")
     with write_lock(index_dir), writing(index_dir) as work:
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            model_id=embedder.ref.id,
-            model_path=str(embedder.ref.path),
-            dimension=embedder.dimension,
-            encoder=embedder.encoder,
-            normalized=True,
-            chunker=settings.__dict__.copy(),
-            documents=0,
-            chunks=0,
-            tokens=0,
-            built_at=now_iso(),
-            updated_at=now_iso(),
-        )
-        store = create_store(work, manifest)
-        _write(store, plans, vectors, {d.id: content_hash(d) for d in docs})
+        store = create_store(work, new_manifest(embedder, settings))
+        write_plans(store, plans, vectors, {d.id: content_hash(d) for d in docs})
         manifest = store.finish()
         publish(index_dir, work)
     return BuildReport(
@@ -197,6 +209,10 @@ def add_documents(
         )
     current_generation(index_dir)  # a mistyped --index is reported before the lock would create the folder
     with write_lock(index_dir, wait=30):
+        if is_sharded(current_generation(index_dir)):
+            from qa.shard_build import add_to_shards
+
+            return add_to_shards(index_dir, docs, report, embedder, progress)
         gen, manifest = _open_for_update(index_dir, None)
         if embedder is None or embedder.requested_encoder != manifest.encoder:
             # New chunks are embedded like the index's others.
@@ -213,7 +229,7 @@ def add_documents(
             changed = [d for d in docs if known.get(d.id) != hashes[d.id]]
             plans, texts = plan_chunks(changed, settings, embedder)
             vectors = embedder.encode(texts, progress=progress, desc="embedding new chunks")
-            _write(store, plans, vectors, hashes)
+            write_plans(store, plans, vectors, hashes)
             manifest = store.finish()
             publish(index_dir, work)
     updated = sum(1 for d in changed if d.id in known)
@@ -241,6 +257,10 @@ def remove_documents(doc_ids: Iterable[str], index_dir: str | Path = "index") ->
         raise InputError("no document id given")
     current_generation(index_dir)  # a mistyped --index is reported before the lock would create the folder
     with write_lock(index_dir, wait=30):
+        if is_sharded(current_generation(index_dir)):
+            from qa.shard_build import remove_from_shards
+
+            return remove_from_shards(index_dir, ids)
         gen, _ = _open_for_update(index_dir, None)
         with writing(index_dir) as work:
             store = copy_store(gen, work)

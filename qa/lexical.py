@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -112,22 +113,58 @@ def update(folder: Path, conn: sqlite3.Connection) -> None:
     os.replace(tmp, path)
 
 
+@dataclass(frozen=True)
+class LexicalStats:
+    """The corpus figures BM25 weights depend on: chunk count, total term count and document frequencies."""
+
+    chunks: int
+    terms: int
+    df: dict[str, int]
+
+    @property
+    def average_length(self) -> float:
+        return self.terms / self.chunks if self.chunks else 1.0
+
+    @classmethod
+    def merge(cls, parts: Sequence[LexicalStats]) -> LexicalStats:
+        """The figures of the union of disjoint chunk sets (the shards of one index)."""
+        df: Counter[str] = Counter()
+        for part in parts:
+            df.update(part.df)
+        return cls(sum(p.chunks for p in parts), sum(p.terms for p in parts), dict(df))
+
+
 class LexicalIndex:
-    """BM25 search over the chunks of one generation."""
+    """BM25 search over the chunks of one generation (or one shard, weighted with the whole index's figures)."""
 
     def __init__(self, path: Path) -> None:
         ids, vocab, counts, rows, colptr = _read(path)
         self.ids = ids
+        self.vocab = vocab
         self.column = {t: i for i, t in enumerate(vocab)}
-        n = len(ids)
-        tf = counts.astype(np.float32)
-        lengths = np.bincount(rows, weights=tf, minlength=n).astype(np.float32)
-        avg = float(lengths.mean()) if n else 1.0
-        self.df = np.diff(colptr)
-        idf = np.maximum(np.log((n - self.df + 0.5) / (self.df + 0.5)), 1e-6).astype(np.float32)
+        self.df = self._own_df = np.diff(colptr)
+        self._counts, self._rows, self._colptr = counts, rows, colptr
+        # The exact integer total, so that shards summing theirs get the same average length.
+        self.total_terms = int(counts.sum(dtype=np.int64))
+        self._weigh(len(ids), self.total_terms / len(ids) if len(ids) else 1.0, self.df)
+
+    def stats(self) -> LexicalStats:
+        """This index's own BM25 figures, to merge with other shards'."""
+        return LexicalStats(len(self.ids), self.total_terms, dict(zip(self.vocab, self._own_df.tolist())))
+
+    def use_stats(self, stats: LexicalStats) -> None:
+        """Weigh terms by the figures of a whole sharded index, so scores equal those of one unsharded index."""
+        df = np.array([stats.df.get(t, 0) for t in self.vocab], dtype=np.int64)
+        self._weigh(stats.chunks, stats.average_length, df)
+        self.df = df
+
+    def _weigh(self, n: int, avg: float, df: np.ndarray) -> None:
+        tf = self._counts.astype(np.float32)
+        rows = self._rows
+        lengths = np.bincount(rows, weights=tf, minlength=len(self.ids)).astype(np.float32)
+        idf = np.maximum(np.log((n - df + 0.5) / (df + 0.5)), 1e-6).astype(np.float32)
         norm = K1 * (1.0 - B + B * lengths[rows] / max(avg, 1e-9))
-        self._weights = np.repeat(idf, self.df) * tf * np.float32(K1 + 1.0) / (tf + norm)
-        self._rows, self._colptr = rows, colptr
+        self._weights = np.repeat(idf, np.diff(self._colptr)) * tf * np.float32(K1 + 1.0) / (tf + norm)
 
     def frequency(self, term: str) -> int:
         """How many chunks hold `term` (after stemming)."""
@@ -136,7 +173,9 @@ class LexicalIndex:
 
     def search(self, terms: Iterable[str], limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) of the best chunks holding any of `terms`, optionally only `allowed` ids."""
-        cols = sorted({self.column[s] for s in map(stem, terms) if s in self.column})
+        # Terms are added in the order of their stems, not of their columns, so that every shard of a
+        # sharded index sums a chunk's float32 scores in the same order as one unsharded index.
+        cols = [self.column[s] for s in sorted({s for s in map(stem, terms) if s in self.column})]
         if not cols or limit < 1:
             return []
         scores = np.zeros(len(self.ids), dtype=np.float32)
@@ -152,6 +191,9 @@ class LexicalIndex:
             scores[~mask] = 0.0
         hits = np.flatnonzero(scores)
         if len(hits) > limit:
-            hits = hits[np.argpartition(-scores[hits], limit - 1)[:limit]]
+            # Chunks tied with the last one kept are kept too: which of them a cut would drop depends on
+            # how chunks are numbered, and so would differ between a sharded and an unsharded index.
+            last = np.partition(-scores[hits], limit - 1)[limit - 1]
+            hits = hits[-scores[hits] <= last]
         hits = hits[np.lexsort((self.ids[hits], -scores[hits]))]
         return [(int(self.ids[i]), float(scores[i])) for i in hits]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -71,6 +72,20 @@ def dense_search(store: Store, vector: np.ndarray, limit: int, allowed: np.ndarr
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
 
+def search_candidates(
+    store: Store, vector: np.ndarray, terms: list[str], depth: int, filters: Filters = Filters()
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """The `depth` best (chunk id, score) of one store by meaning and by BM25, within the filters."""
+    allowed = (
+        store.chunk_ids_where(
+            filters.source, filters.published_from, filters.published_to, author=filters.author, site=filters.site
+        )
+        if filters.active
+        else None
+    )
+    return dense_search(store, vector, depth, allowed), store.lexical_search(terms, depth, allowed)
+
+
 def fuse(
     dense: list[tuple[int, float]], lexical: list[tuple[int, float]], dense_weight: float = DENSE_WEIGHT
 ) -> dict[int, float]:
@@ -98,24 +113,24 @@ def hybrid_search(
 ) -> list[Passage]:
     """The top `k` passages for a question by fused dense and lexical score."""
     depth = max(candidates, 4 * k)
-    allowed = (
-        store.chunk_ids_where(
-            filters.source, filters.published_from, filters.published_to, author=filters.author, site=filters.site
-        )
-        if filters.active
-        else None
-    )
-    dense = dense_search(store, vector, depth, allowed)
-    lexical = store.lexical_search(query_terms(question), depth, allowed)
+    # A sharded store gathers the candidates of every shard itself (qa.shards).
+    gather = getattr(store, "candidates", None) or partial(search_candidates, store)
+    dense, lexical = gather(vector, query_terms(question), depth, filters)
     fused = fuse(dense, lexical)
-    # Ties in fused rank go to the closer meaning.
+    # Ties in fused rank go to the closer meaning, then to the earlier document id and offset, which
+    # unlike chunk ids are the same however the index is laid out (sharded or not).
     similarity = dict(dense)
-    top = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, -1.0)))[:k]
-    rows = store.chunks(top)
+    order = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, -1.0)))
+    cut = min(k, len(order))
+    while cut < len(order) and fused[order[cut]] == fused[order[k - 1]]:
+        cut += 1
+    rows = store.chunks(order[:cut])
+    top = sorted(
+        (i for i in order[:cut] if i in rows),  # a chunk removed between search and fetch is left out
+        key=lambda i: (-fused[i], -similarity.get(i, -1.0), rows[i][0].doc_id, rows[i][0].start),
+    )[:k]
     passages = []
     for rank, chunk_id in enumerate(top, start=1):
-        if chunk_id not in rows:  # removed between search and fetch
-            continue
         chunk, doc = rows[chunk_id]
         passages.append(
             Passage(

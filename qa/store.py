@@ -264,9 +264,10 @@ def publish(index_dir: Path, work: Path) -> Path:
         previous = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
     except OSError:
         previous = ""
-    for f in work.iterdir():
-        with open(f, "rb") as fh:
-            os.fsync(fh.fileno())
+    for f in work.rglob("*"):  # a sharded generation keeps each shard in a subfolder
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
     os.rename(work, gen)
     try:
         os.utime(gen)  # the folder's mtime records when it went live, for pruning
@@ -438,7 +439,7 @@ class Store:
             self.connection()
             .execute(
                 "SELECT d.id, d.title, d.source, d.published, d.url, length(d.text), count(c.id) "
-                "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.published DESC, d.title"
+                "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.published DESC, d.title, d.id"
             )
             .fetchall()
         )
@@ -586,12 +587,16 @@ class Store:
         return self.manifest
 
 
-def create_store(folder: Path, manifest: Manifest) -> Store:
-    """An empty writable store in `folder` (which must exist)."""
+def create_store(folder: Path, manifest: Manifest, first_chunk_id: int = 0) -> Store:
+    """An empty writable store in `folder` (which must exist); its chunk ids start after `first_chunk_id`."""
     import faiss
 
     conn = sqlite3.connect(folder / DATABASE)
     conn.executescript(SCHEMA)
+    if first_chunk_id:
+        # Shards of one index number their chunks in disjoint ranges, so an id names its shard.
+        with conn:
+            conn.execute("INSERT INTO sqlite_sequence(name, seq) VALUES ('chunks', ?)", (first_chunk_id,))
     conn.close()
     faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(manifest.dimension)), str(folder / VECTORS))
     _write_atomic(folder / MANIFEST, manifest.to_json())

@@ -374,10 +374,12 @@ def launch(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     block: bool = True,
     reader: str | None = None,
+    ray: str | None = None,
 ):
-    """Start the app on an existing index; with `block=False` returns the running Blocks at once."""
+    """Start the app on an existing index; with `block=False` returns the running Blocks at once.
+    `ray` serves the shards of a sharded index from actors of that Ray cluster."""
     check_port(host, port)
-    index = load_index(index_dir, reader=reader)
+    index = load_index(index_dir, reader=reader, ray=ray)
     app = App(index, uploads_dir_for(Path(index_dir), uploads_dir), max_upload_bytes)
     demo = build_app(app)
     try:
@@ -420,10 +422,11 @@ def serve(
     port: int = 7860,
     uploads_dir: str | Path | None = None,
     reader: str | None = None,
+    ray: str | None = None,
 ) -> None:
     """Build the index from `corpus` if it is missing, then serve the web app until interrupted;
     `reader` names a local Hugging Face question-answering folder instead of the shipped reader."""
     check_port(host, port)
     uploads_dir_for(Path(index_dir), uploads_dir)  # a wrong --uploads is reported before any build
     ensure_index(index_dir, corpus)
-    launch(index_dir, host=host, port=port, uploads_dir=uploads_dir, reader=reader)
+    launch(index_dir, host=host, port=port, uploads_dir=uploads_dir, reader=reader, ray=ray)

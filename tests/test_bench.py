@@ -108,3 +108,21 @@ def test_html_extraction_reports_boilerplate_answers_and_build_cost(tmp_path):
     assert t["after"]["paragraphs_kept"] >= t["after"]["paragraphs"] - 3  # datelines may go
     assert t["before"]["build_best_s"] > 0 and t["after"]["build_best_cpu_s"] > 0
     assert "build_time_growth" in t and "load_share_growth" in t
+
+
+def test_cluster_bench_in_process_parts_report_builds_and_shard_latency():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "bench/cluster.py", str(CORPUS), "--queries", "5", "--shards", "1,2", "--no-ray", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert r["chunks"] >= 5 and set(r["builds"]) == {"in-process", "2 local processes"}
+    assert all(b["chunks_per_s"] > 0 for b in r["builds"].values())
+    assert set(r["retrieve"]) == {"unsharded", "1 shards, threads", "2 shards, threads"}
+    assert all(0 < p["p50_ms"] <= p["p95_ms"] for p in r["retrieve"].values())

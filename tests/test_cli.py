@@ -94,6 +94,57 @@ def test_add_and_remove(tmp_path):
     assert proc.returncode != 0 and "not in the index" in proc.stderr
 
 
+def test_sharded_build_stats_add_remove(tmp_path):
+    ix = str(tmp_path / "ix")
+    build = run("index", "build", str(CORPUS), "--index", ix, "--shards", "3", check=True)
+    assert "1 documents" in build.stdout and "embedding" in build.stderr
+    stats = json.loads(run("index", "stats", "--index", ix, "--json", check=True).stdout)
+    assert stats["shards"] == 3 and stats["documents"] == 1 and stats["faiss_index"].startswith("3 shards")
+    assert sorted(stats["shard_documents"]) == [0, 0, 1]
+    assert "shards     3 ([" in run("index", "stats", "--index", ix, check=True).stdout
+    art = tmp_path / "bridge.txt"
+    art.write_text("Bridge opens\n\nThe mayor of Springfield opened the Blue River bridge on Friday.")
+    out = run("-q", "index", "add", str(art), "--index", ix, check=True).stdout
+    assert "2 documents" in out and "1 added" in out
+    out = run("ask", "--passages", "Who opened the Blue River bridge?", "--index", ix, "-k", "1", "--json", check=True)
+    assert json.loads(out.stdout)["passages"][0]["doc_id"] == "bridge.txt"
+    assert "1 removed" in run("index", "remove", "bridge.txt", "--index", ix, check=True).stdout
+    assert "resharded" in run("-q", "index", "reshard", "--shards", "1", "--index", ix, check=True).stdout
+    assert json.loads(run("index", "stats", "--index", ix, "--json", check=True).stdout)["shards"] == 1
+    proc = run("index", "build", str(CORPUS), "--index", ix, "--shards", "0")
+    assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1 and "shards" in proc.stderr
+
+
+def test_ray_without_ray_installed_says_what_to_install(tmp_path):
+    # A module named ray that fails to import stands for a machine without Ray.
+    fake = tmp_path / "noray"
+    (fake / "ray").mkdir(parents=True)
+    (fake / "ray" / "__init__.py").write_text("raise ImportError('No module named ray')\n")
+    env = {**os.environ, "PYTHONPATH": f"{fake}{os.pathsep}{ROOT}"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "index",
+            "build",
+            str(CORPUS),
+            "--index",
+            str(tmp_path / "ix"),
+            "--ray",
+            "auto",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert 'pip install -e ".[cluster]"' in lines[0]
+
+
 @pytest.fixture(scope="module")
 def built_index(tmp_path_factory):
     ix = str(tmp_path_factory.mktemp("ask") / "ix")

@@ -93,3 +93,33 @@ def test_damaged_file_is_reported(tmp_path):
 def test_empty_store(tmp_path):
     lexical.update(tmp_path, _db([]))
     assert LexicalIndex(tmp_path / LEXICAL_FILE).search(["anything"], 5) == []
+
+
+def test_shards_weighted_by_merged_stats_score_as_one_index(tmp_path):
+    texts = TEXTS + ["trade talks resumed in tehran", "a treaty on the caspian sea", "lavrov and trade"]
+    whole, parts = tmp_path / "whole", [tmp_path / "a", tmp_path / "b"]
+    for folder in (whole, *parts):
+        folder.mkdir()
+    lexical.update(whole, _db(texts))
+    halves = [texts[::2], texts[1::2]]
+    for folder, half in zip(parts, halves):
+        lexical.update(folder, _db(half))
+    one = LexicalIndex(whole / LEXICAL_FILE)
+    shards = [LexicalIndex(p / LEXICAL_FILE) for p in parts]
+    merged = lexical.LexicalStats.merge([s.stats() for s in shards])
+    assert (merged.chunks, merged.terms, merged.df) == (one.stats().chunks, one.stats().terms, one.stats().df)
+    for s in shards:
+        s.use_stats(merged)
+    query = ["trade", "talks", "treaty", "lavrov"]
+    # Chunk i of the whole index is chunk i // 2 + 1 of shard i % 2 (ids count from 1).
+    by_text = {texts[i - 1]: score for i, score in one.search(query, 10)}
+    for half, s in zip(halves, shards):
+        for i, score in s.search(query, 10):
+            assert score == by_text[half[i - 1]]
+    assert s.frequency("trade") == one.frequency("trade") == merged.df[stem("trade")]
+
+
+def test_a_cut_keeps_every_chunk_tied_with_the_last(tmp_path):
+    lexical.update(tmp_path, _db(["trade"] * 5 + ["trade trade"]))
+    hits = LexicalIndex(tmp_path / LEXICAL_FILE).search(["trade"], 2)
+    assert hits[0][0] == 6 and len(hits) == 6, "the five equal chunks after the best are all kept"

@@ -1,0 +1,115 @@
+"""Sharded builds and searches, in this process and on a Ray cluster started on this machine.
+
+    python bench/cluster.py CORPUS... [--queries N] [--shards 1,2,4] [--no-ray] [--json]
+
+Build throughput (chunks/s) of the in-process build against Ray builds with 1 and 2 embedding
+workers on a local cluster (started once, before the timed builds: its start-up is reported apart),
+with scaling efficiency = throughput(2 workers) / (2 x throughput(1 worker)) and the Ray overhead =
+time of the 2-worker Ray build / time of the in-process build - 1 (both use every core). Then
+retrieve(k=5) latency p50/p95 for 1, 2 and 4 shards, searched in threads of this process and through
+one Ray actor per shard. Figures are printed as a table and saved to bench/results/cluster.json.
+`--no-ray` times the in-process parts only (no Ray needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import machine, percentiles, sample_queries, time_calls, write_json  # noqa: E402
+
+
+def _timed(fn) -> tuple[float, object]:
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def run(corpus: list[Path], n_queries: int, shard_counts: list[int], use_ray: bool = True) -> dict:
+    """Every figure of the benchmark in one dict."""
+    from qa.embedding import Embedder
+    from qa.index import load_index
+    from qa.indexing import build_index
+    from qa.models import force_offline, resolve_model
+    from qa.shard_build import build_sharded_index
+
+    force_offline()
+    Embedder(resolve_model(None)).load()  # model load and ONNX graph out of the timings
+    queries = sample_queries(corpus, n_queries)
+    out: dict = {"machine": machine(), "corpus": [str(p) for p in corpus], "queries": len(queries)}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        seconds, report = _timed(lambda: build_index(corpus, root / "inprocess"))
+        chunks = report.chunks
+        builds = {"in-process": seconds}
+        builds["2 local processes"] = _timed(lambda: build_sharded_index(corpus, root / "procs", shards=2))[0]
+        if use_ray:
+            from qa.cluster import build_on_ray, connect
+
+            out["ray_start_s"] = _timed(lambda: connect("local"))[0]
+            for workers in (1, 2):
+                builds[f"ray, {workers} worker{'s' if workers > 1 else ''}"] = _timed(
+                    lambda w=workers: build_on_ray(corpus, root / f"ray{w}", "local", shards=2, workers=w)
+                )[0]
+            one, two = builds["ray, 1 worker"], builds["ray, 2 workers"]
+            out["scaling_efficiency"] = (chunks / two) / (2 * chunks / one)
+            out["ray_overhead"] = two / builds["in-process"] - 1.0
+        out["chunks"] = chunks
+        out["builds"] = {k: {"seconds": v, "chunks_per_s": chunks / v} for k, v in builds.items()}
+
+        latency = {}
+        unsharded = load_index(root / "inprocess")
+        latency["unsharded"] = percentiles(time_calls(lambda q: unsharded.retrieve(q, k=5), queries))
+        for n in shard_counts:
+            build_sharded_index(corpus, root / f"s{n}", shards=n, workers=1)
+            threads = load_index(root / f"s{n}")
+            latency[f"{n} shards, threads"] = percentiles(time_calls(lambda q, i=threads: i.retrieve(q, k=5), queries))
+            if use_ray:
+                actors = load_index(root / f"s{n}", ray="local")
+                latency[f"{n} shards, Ray actors"] = percentiles(
+                    time_calls(lambda q, i=actors: i.retrieve(q, k=5), queries)
+                )
+                actors.close()
+        out["retrieve"] = latency
+    return out
+
+
+def print_table(r: dict) -> None:
+    print(f"corpus: {', '.join(r['corpus'])} - {r['chunks']} chunks, load average {r['machine']['load_average_1m']}")
+    if "ray_start_s" in r:
+        print(f"Ray local cluster start {r['ray_start_s']:.1f} s (not in the build times)")
+    print(f"{'build':<22}{'seconds':>10}{'chunks/s':>10}")
+    for name, b in r["builds"].items():
+        print(f"{name:<22}{b['seconds']:>10.1f}{b['chunks_per_s']:>10.1f}")
+    if "scaling_efficiency" in r:
+        print(f"scaling efficiency (2 Ray workers vs 2 x 1): {r['scaling_efficiency']:.2f}")
+        print(f"Ray overhead (2 workers vs in-process build): {100 * r['ray_overhead']:+.0f}%")
+    print(f"\n{'retrieve k=5 (' + str(r['queries']) + ' queries)':<28}{'p50 ms':>10}{'p95 ms':>10}")
+    for name, p in r["retrieve"].items():
+        print(f"{name:<28}{p['p50_ms']:>10.2f}{p['p95_ms']:>10.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", nargs="+", type=Path)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--shards", default="1,2,4", help="shard counts to time searches with (default: 1,2,4)")
+    parser.add_argument("--no-ray", action="store_true", help="in-process builds and searches only")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
+    args = parser.parse_args()
+    r = run(args.corpus, args.queries, [int(n) for n in args.shards.split(",")], use_ray=not args.no_ray)
+    write_json("cluster.json", r)
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        print_table(r)
+
+
+if __name__ == "__main__":
+    main()
