@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from qa.lexical import stem
+from qa.pdf import page_at
 from qa.questions import conversation_context, is_follow_up, reader_question, rewrite_follow_up
 from qa.reader import ReadSpan
-from qa.records import Answer, Citation, Passage
+from qa.records import Answer, Citation, Document, Passage
 from qa.retrieval import STOPWORDS, query_terms
 from qa.text import split_sentences
 
@@ -43,8 +44,8 @@ _TITLE_WORDS = frozenset(
 _NAME_WORD = re.compile(r"[A-Z][\w'’.-]*")
 
 
-def _document_sentences(index: Index, doc_id: str) -> tuple[str, list[tuple[int, int]]]:
-    """A document's text and sentence offsets, cached per generation."""
+def _document_sentences(index: Index, doc_id: str) -> tuple[Document, list[tuple[int, int]]]:
+    """A document and its sentence offsets, cached per generation."""
     cache = getattr(index.store, "_doc_sentences", None)
     if cache is None:
         cache = {}
@@ -52,8 +53,8 @@ def _document_sentences(index: Index, doc_id: str) -> tuple[str, list[tuple[int,
     entry = cache.get(doc_id)
     if entry is None:
         # Held locally: another thread may clear the cache between storing and returning.
-        text = index.document(doc_id).text
-        entry = (text, split_sentences(text))
+        doc = index.document(doc_id)
+        entry = (doc, split_sentences(doc.text))
         if len(cache) > 256:
             cache.clear()
         cache[doc_id] = entry
@@ -168,21 +169,24 @@ def fullest_name(text: str, name: str) -> tuple[str, int] | None:
 
 
 def _citation(index: Index, passage: Passage, start: int, end: int) -> Citation:
-    text, _ = _document_sentences(index, passage.doc_id)
+    doc, _ = _document_sentences(index, passage.doc_id)
     return Citation(
         doc_id=passage.doc_id,
         title=passage.title,
         published=passage.published,
         start=start,
         end=end,
-        quote=text[start:end],
+        quote=doc.text[start:end],
         source=passage.source,
+        author=doc.meta.get("author") or None,
+        page=page_at(doc.meta, start),
     )
 
 
 def _cite(index: Index, question: str, passage: Passage, span_start: int, span_end: int, who: bool):
     """(short answer text, citations, the answer's own span) for a span at document offsets."""
-    text, sentences = _document_sentences(index, passage.doc_id)
+    doc, sentences = _document_sentences(index, passage.doc_id)
+    text = doc.text
     first, last = _holding_sentences(sentences, span_start, span_end)
     quotes = [(sentences[first][0], sentences[last][1])]
     extra = _evidence_sentence(question, text, sentences, first, last)
@@ -242,8 +246,8 @@ def answer_question(
     if best.gap < NO_ANSWER_MARGIN:
         return Answer(question, None, True, confidence, (), shown, search_text)
     passage = read[best.passage]
-    doc_text, _ = _document_sentences(index, passage.doc_id)
-    start, end = _trimmed(doc_text, passage.start + best.start, passage.start + best.end)
+    doc, _ = _document_sentences(index, passage.doc_id)
+    start, end = _trimmed(doc.text, passage.start + best.start, passage.start + best.end)
     if start >= end:
         return Answer(question, None, True, confidence, (), shown, search_text)
     context = conversation_context(history) if is_follow_up(question) else None

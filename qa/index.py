@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -159,22 +158,7 @@ class Index:
         """A short answer with cited spans, or an abstention; `history` holds earlier turns."""
         from qa.answering import answer_question
 
-        return self._cite_bylines(answer_question(self, question, history=history, k=k, **filters))
-
-    def _cite_bylines(self, answer: Answer) -> Answer:
-        """The answer with each citation's author and, for PDFs, the page its quote starts on."""
-        from qa.pdf import page_at
-
-        if not answer.citations:
-            return answer
-        docs = {c.doc_id: self.store.document(c.doc_id) for c in answer.citations}
-        citations = tuple(
-            dataclasses.replace(c, author=(doc.meta.get("author") or None), page=page_at(doc.meta, c.start))
-            if (doc := docs[c.doc_id]) is not None
-            else c
-            for c in answer.citations
-        )
-        return dataclasses.replace(answer, citations=citations)
+        return answer_question(self, question, history=history, k=k, **filters)
 
     def document(self, doc_id: str) -> Document:
         """The stored document with this id."""
