@@ -380,6 +380,8 @@ def launch(
     `ray` serves the shards of a sharded index from actors of that Ray cluster."""
     check_port(host, port)
     index = load_index(index_dir, reader=reader, ray=ray)
+    # Loaded (and on a first run converted) now, so the first question does not wait for it.
+    index.reader  # noqa: B018
     app = App(index, uploads_dir_for(Path(index_dir), uploads_dir), max_upload_bytes)
     demo = build_app(app)
     try:
