@@ -112,10 +112,18 @@ def _stems(text: str) -> set[str]:
     return {stem(t) for t in query_terms(text) if "_" not in t}
 
 
-def _holding_sentences(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    """Indexes of the first and last sentence that overlap [start, end)."""
+def _holding_sentences(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """Indexes of the first and last sentence that overlap [start, end), or None when none does."""
     hits = [i for i, (s, e) in enumerate(sentences) if s < end and e > start]
-    return (hits[0], hits[-1]) if hits else (0, 0)
+    return (hits[0], hits[-1]) if hits else None
+
+
+def _quote_around(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
+    """The whole sentences holding [start, end), or the span itself where no sentence covers it."""
+    held = _holding_sentences(sentences, start, end)
+    if held is None:
+        return start, end
+    return min(start, sentences[held[0]][0]), max(end, sentences[held[1]][1])
 
 
 def _evidence_sentence(question: str, text: str, sentences: list[tuple[int, int]], first: int, last: int) -> int | None:
@@ -187,13 +195,13 @@ def _cite(index: Index, question: str, passage: Passage, span_start: int, span_e
     """(short answer text, citations, the answer's own span) for a span at document offsets."""
     doc, sentences = _document_sentences(index, passage.doc_id)
     text = doc.text
-    first, last = _holding_sentences(sentences, span_start, span_end)
-    quotes = [(sentences[first][0], sentences[last][1])]
-    extra = _evidence_sentence(question, text, sentences, first, last)
+    quotes = [_quote_around(sentences, span_start, span_end)]
+    held = _holding_sentences(sentences, span_start, span_end)
+    extra = _evidence_sentence(question, text, sentences, *held) if held else None
     if extra is not None:
         s, e = sentences[extra]
         # A neighbouring sentence joins the span's quote; a farther one is a quote of its own.
-        if extra in (first - 1, last + 1):
+        if extra in (held[0] - 1, held[1] + 1):
             quotes[0] = (min(s, quotes[0][0]), max(e, quotes[0][1]))
         else:
             quotes.append((s, e))
@@ -203,8 +211,7 @@ def _cite(index: Index, question: str, passage: Passage, span_start: int, span_e
         if found:
             answer_text, at = found
             if not any(s <= at and at + len(answer_text) <= e for s, e in quotes):
-                i, _ = _holding_sentences(sentences, at, at + len(answer_text))
-                quotes.append(sentences[i])
+                quotes.append(_quote_around(sentences, at, at + len(answer_text)))
     citations = tuple(_citation(index, passage, s, e) for s, e in quotes)
     return answer_text, citations, _citation(index, passage, span_start, span_end)
 
