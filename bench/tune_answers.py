@@ -7,7 +7,8 @@ Every question is retrieved and read once; the grid is then scored from those re
 setting costs nothing. Figures are SQuAD token F1 / EM of the chosen span (before the fullest-name
 rule), span hit (the span lies in the gold document and holds a gold answer), and abstention
 precision / recall. The chosen setting maximises, averaged over the sets given, SQuAD 2.0's overall
-F1: answerable F1 plus correct abstentions, over all questions.
+F1 (answerable F1 plus correct abstentions, over all questions), among the settings that keep the
+answerable F1 of every set at --min-f1 or above: abstain as much as short-answer quality allows.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--reader", default=None, help="a Hugging Face QA folder (default: the shipped reader)")
     p.add_argument("--readings", type=Path, default=None, help="a folder to save the readings to / reuse them from")
+    p.add_argument("--min-f1", type=float, default=0.65, help="answerable F1 every set must keep (default 0.65)")
     args = p.parse_args(argv)
     sets = {}
     for set_dir in args.set_dirs:
@@ -106,14 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     def objective(key: tuple[float, float]) -> float:
         return sum(r["objective"] for r in scored[key].values()) / len(sets)
 
-    best = max(grid, key=objective)
+    allowed = [key for key in grid if all(r["f1"] >= args.min_f1 for r in scored[key].values())] or grid
+    best = max(allowed, key=objective)
     for name, rows in sets.items():
         print(f"{name}: {len(rows)} questions, {sum(1 for r in rows if r['answers'])} answerable")
     print(
         f"{'weight':>6} {'margin':>6} {'set':>14} {'F1':>6} {'EM':>6} {'hit':>6} {'abst P':>6} {'abst R':>6} {'obj':>6}"
     )
     for w in WEIGHTS:
-        w_best = max((key for key in grid if key[0] == w), key=objective)
+        w_best = max((key for key in allowed if key[0] == w), default=None, key=objective)
+        if w_best is None:
+            continue
         for name, s in scored[w_best].items():
             print(
                 f"{w:6.1f} {w_best[1]:6.2f} {name[:14]:>14} {s['f1']:6.3f} {s['exact_match']:6.3f}"
