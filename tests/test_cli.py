@@ -155,7 +155,7 @@ def built_index(tmp_path_factory):
 def test_ask_prints_answer_and_numbered_citations(built_index):
     out = run("ask", "Who joined the talks via video conference?", "--index", built_index, check=True).stdout
     lines = out.splitlines()
-    assert lines[0].startswith("Vladimir Putin")
+    assert "Vladimir Putin" in lines[0] and "(confidence" in lines[0]
     # Title — author, site (only the site when the article names no author), then the date.
     assert lines[1].startswith("[1] Iran, Russia Finalizing Strategic Partnership Deal — kayhan.ir (2021-10-11)")
     assert "Vladimir Putin" in lines[2]
@@ -163,14 +163,15 @@ def test_ask_prints_answer_and_numbered_citations(built_index):
 
 def test_ask_json_lines_from_stdin_with_follow_ups_and_abstention(built_index):
     questions = (
-        "Who proposed the 3+3 format?\n\nWhat is the population of Armenia?\n"
+        "Which country concluded a strategic partnership with Iran early this year?\n\nWhat is the population of Armenia?\n"
         "Who is Iran's foreign minister?\nWhere did he travel?\n"
     )
     out = run("ask", "--index", built_index, "--json", input=questions, check=True).stdout
-    lavrov, population, minister, travel = [json.loads(line) for line in out.splitlines()]
-    assert "Lavrov" in lavrov["answer"] and not lavrov["abstained"]
-    assert "3+3" in lavrov["citations"][0]["quote"]
-    assert lavrov["passages"] and 0 <= lavrov["confidence"] <= 1
+    china, population, minister, travel = [json.loads(line) for line in out.splitlines()]
+    assert china["answer"] == "China" and not china["abstained"]
+    assert "mirroring one concluded early this year with China" in china["citations"][0]["quote"]
+    assert china["answer_span"]["quote"] == "China"
+    assert china["passages"] and 0 <= china["confidence"] <= 1
     assert population["abstained"] and population["answer"] is None and population["passages"]
     assert minister["answer"] == "Hussein Amir-Abdollahian"
     assert travel["answer"] == "Moscow", "the follow-up is resolved from the previous question"
@@ -192,7 +193,7 @@ def test_ask_with_a_reader_folder(built_index, tmp_path):
     hf = assemble_shipped(tmp_path / "reader")
     out = run("ask", "Who joined the talks via video conference?", "--index", built_index, "--reader", str(hf))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("Vladimir Putin")
+    assert "Vladimir Putin" in out.stdout.splitlines()[0]
 
 
 @pytest.mark.parametrize("make", ["missing", "embedding model", "file"])

