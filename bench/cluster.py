@@ -33,11 +33,11 @@ def _timed(fn) -> tuple[float, object]:
 
 def run(corpus: list[Path], n_queries: int, shard_counts: list[int], use_ray: bool = True) -> dict:
     """Every figure of the benchmark in one dict."""
-    from qa.embedding import Embedder
+    from qa.build.indexing import build_index
+    from qa.build.shard_build import build_sharded_index
+    from qa.encoders.embedding import Embedder
+    from qa.encoders.models import force_offline, resolve_model
     from qa.index import load_index
-    from qa.indexing import build_index
-    from qa.models import force_offline, resolve_model
-    from qa.shard_build import build_sharded_index
 
     force_offline()
     Embedder(resolve_model(None)).load()  # model load and ONNX graph out of the timings
@@ -50,7 +50,8 @@ def run(corpus: list[Path], n_queries: int, shard_counts: list[int], use_ray: bo
         builds = {"in-process": seconds}
         builds["2 local processes"] = _timed(lambda: build_sharded_index(corpus, root / "procs", shards=2))[0]
         if use_ray:
-            from qa.cluster import build_on_ray, connect
+            from qa.cluster.build import build_on_ray
+            from qa.cluster.connection import connect
 
             out["ray_start_s"] = _timed(lambda: connect("local"))[0]
             for workers in (1, 2):

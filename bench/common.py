@@ -84,8 +84,8 @@ def sample_queries(corpus_paths: Sequence[Path], n: int, seed: int = 0) -> list[
         folder = p if p.is_dir() else p.parent
         questions += [q["question"] for q in load_questions(folder)]
     if not questions:
-        from qa.documents import load_corpus
-        from qa.text import split_sentences
+        from qa.ingest.corpus import load_corpus
+        from qa.ingest.text import split_sentences
 
         for doc in load_corpus(list(corpus_paths)):
             questions += [doc.text[s:e] for s, e in split_sentences(doc.text)][:20]

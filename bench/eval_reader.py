@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answering import NO_ANSWER_MARGIN  # noqa: E402
+from qa.answer.answering import NO_ANSWER_MARGIN  # noqa: E402
+from qa.answer.reader import get_reader  # noqa: E402
 from qa.evaluation import exact_match, load_questions, token_f1  # noqa: E402
-from qa.reader import get_reader  # noqa: E402
 
 
 def _scores(rows: list[tuple], margin: float) -> dict[str, float]:

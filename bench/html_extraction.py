@@ -2,7 +2,7 @@
 
     python bench/html_extraction.py [--wikinews FILE] [--repeat N] [--json]
 
-Three figures, each for the project's own HTML parser (`qa.documents.parse_html`, "before") and for the
+Three figures, each for the project's own HTML parser (`qa.ingest.documents.parse_html`, "before") and for the
 trafilatura extraction the loader now uses ("after"):
 
 1. tests/data/pages (saved news pages with menus, cookie banners, teasers, comments, scripts; what each
@@ -53,18 +53,19 @@ QUESTIONS = [
 @contextmanager
 def html_loader(kind: str):
     """Loads .html files with the old parser ("before") or the article extractor ("after") while active."""
-    import qa.documents as documents
+    import qa.ingest.corpus as corpus
+    from qa.ingest.documents import parse_html
 
-    original = documents.read_html_page
+    original = corpus.read_html_page
 
     def before(raw, doc_id, path, report, url=None):
-        return documents.parse_html(raw, doc_id)
+        return parse_html(raw, doc_id)
 
-    documents.read_html_page = before if kind == "before" else original
+    corpus.read_html_page = before if kind == "before" else original
     try:
         yield
     finally:
-        documents.read_html_page = original
+        corpus.read_html_page = original
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
@@ -77,7 +78,8 @@ def _norm(text: str) -> str:
 
 def boilerplate_figures() -> dict:
     """Boilerplate and article sentences of the saved pages found in the text each loader indexes."""
-    from qa.documents import LoadReport, load_corpus
+    from qa.ingest.corpus import load_corpus
+    from qa.ingest.documents import LoadReport
 
     out = {}
     for kind in ("before", "after"):
@@ -110,8 +112,8 @@ def boilerplate_figures() -> dict:
 
 def answer_figures() -> dict:
     """The answer and first citation of each question, from an index of the saved pages built each way."""
+    from qa.build.indexing import build_index
     from qa.index import load_index
-    from qa.indexing import build_index
 
     out: dict[str, list] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,9 +200,10 @@ def paragraphs_kept(src: Path, docs: list) -> tuple[int, int]:
 def throughput_figures(src: Path, repeat: int, build: bool = True) -> dict:
     """Loading pages/s, article paragraphs kept and full build seconds for each loader on the rendered Wikinews
     pages (best of `repeat`)."""
-    from qa.documents import LoadReport, load_corpus
-    from qa.embedding import Embedder
-    from qa.indexing import build_index
+    from qa.build.indexing import build_index
+    from qa.encoders.embedding import Embedder
+    from qa.ingest.corpus import load_corpus
+    from qa.ingest.documents import LoadReport
 
     Embedder().load()  # the model loads once for the process, outside every timing
     out: dict[str, dict] = {}
@@ -249,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-build", action="store_true", help="time loading only, without the full builds")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
-    from qa.models import force_offline
+    from qa.encoders.models import force_offline
 
     force_offline()
     result: dict = {"machine": machine(), "boilerplate": boilerplate_figures(), "answers": answer_figures()}

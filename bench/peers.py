@@ -86,9 +86,9 @@ def _measure(questions: list[dict], search, build_s: float, chunks: int, base: f
 
 
 def child_qa(work: Path, questions: list[dict]) -> dict:
-    from qa.embedding import Embedder
+    from qa.build.indexing import build_index
+    from qa.encoders.embedding import Embedder
     from qa.index import load_index
-    from qa.indexing import build_index
 
     Embedder().load()  # the encoder (onnx-int8 by default) loaded before the clock, as for the peers
     base = _rss_mb()
@@ -197,11 +197,12 @@ def child_scale(work: Path, target: int, n_queries: int) -> None:
     """Build a >= `target`-chunk index from repeated real corpora, then time search and answers at that size."""
     import numpy as np
 
-    from qa.documents import content_hash, load_corpus
+    from qa.build.indexing import build_index
     from qa.index import load_index
-    from qa.indexing import build_index
+    from qa.ingest.corpus import load_corpus
+    from qa.ingest.documents import content_hash
     from qa.records import Document
-    from qa.store import Store, copy_store, current_generation, new_workdir, publish
+    from qa.store.generations import Store, copy_store, current_generation, new_workdir, publish
 
     # The real corpus is the evaluation set's (from ../shared), embedded once by the qa child.
     base_dir = work / "scale-index"
@@ -275,7 +276,7 @@ def child_scale(work: Path, target: int, n_queries: int) -> None:
         lat_a.append(time.perf_counter() - t)
     # Dense search alone: the exact flat scan against the index's own HNSW graph, with the graph's
     # recall of the exact top 10.
-    from qa import ann
+    from qa.store import ann
 
     flat, graph, skip = idx.store.vectors, idx.store.ann, idx.store.ann_skip
     qv = np.stack([idx.embedder.encode_query(q)[0] for q in queries]).astype("float32")
@@ -362,10 +363,10 @@ def goals(results: dict[str, dict], scale: dict | None, cold_s: float | None) ->
 
 def prepare(work: Path, set_dir: Path, n_questions: int, quick: bool) -> dict:
     """Write the set's corpus, the shared chunk list and the sampled questions into `work`."""
-    from qa.chunking import ChunkerSettings
-    from qa.documents import load_corpus
-    from qa.embedding import Embedder
-    from qa.indexing import plan_chunks
+    from qa.build.steps import plan_chunks
+    from qa.encoders.embedding import Embedder
+    from qa.ingest.chunking import ChunkerSettings
+    from qa.ingest.corpus import load_corpus
 
     docs = load_corpus([set_dir / "corpus.jsonl"])
     questions = [q for q in load_questions(set_dir) if q.get("doc_id")]

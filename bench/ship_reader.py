@@ -3,7 +3,7 @@
     python bench/ship_reader.py runs/reader/hf            # writes qa/models/reader/
 
 The word embeddings were frozen during training, so they are left out and taken from the bundled
-all-MiniLM-L6-v2 package when the reader is first used (qa.reader_model.assemble_shipped); this
+all-MiniLM-L6-v2 package when the reader is first used (qa.answer.reader_model.assemble_shipped); this
 checks that they really are the base model's before leaving them out.
 """
 
@@ -21,8 +21,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.models import bundled_model_path  # noqa: E402
-from qa.reader_model import SHIPPED_READER  # noqa: E402
+from qa.answer.reader_model import SHIPPED_READER  # noqa: E402
+from qa.encoders.models import bundled_model_path  # noqa: E402
 
 # Reader tensor name -> base model tensor name, for the tensors training left as they were.
 FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight"}

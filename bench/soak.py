@@ -112,7 +112,7 @@ def free_port() -> int:
 
 def start_app(index_dir: Path, uploads_dir: Path):
     """The real web app on a free loopback port, in this process; returns (demo, url)."""
-    from qa.ui import launch
+    from qa.ui.app import launch
 
     port = free_port()
     demo = launch(index_dir, host="127.0.0.1", port=port, uploads_dir=uploads_dir, block=False)
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         if not url:
             index = Path(args.index) if args.index else Path(tmp) / "index"
             if not args.index:
-                from qa.indexing import build_index
+                from qa.build.indexing import build_index
 
                 build_index(ROOT / "corpus", index)
             demo, url = start_app(index, Path(tmp) / "uploads")

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answering import READ_PASSAGES  # noqa: E402
+from qa.answer.answering import READ_PASSAGES  # noqa: E402
 from qa.evaluation import QUESTIONS_FILE, contains_answer, exact_match, load_questions, open_set_index, token_f1  # noqa: E402
 
 WEIGHTS = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa.embedding import ENCODERS
+from qa.encoders.embedding import ENCODERS
 from qa.errors import QAError, describe_os_error
 
 DEFAULT_INDEX = "index"
@@ -198,17 +198,17 @@ def _print_report(report, verb: str) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa import indexing
+    from qa.build import indexing
 
     progress = not args.quiet
     if args.index_command == "build":
-        from qa.chunking import ChunkerSettings
+        from qa.ingest.chunking import ChunkerSettings
 
         settings = ChunkerSettings(max_tokens=args.max_tokens) if args.max_tokens else ChunkerSettings()
         if settings.max_tokens < 16:
             raise QAError("--max-tokens must be at least 16")
         if args.ray is not None:
-            from qa.cluster import build_on_ray
+            from qa.cluster.build import build_on_ray
 
             report = build_on_ray(
                 args.corpus,
@@ -221,7 +221,7 @@ def cmd_index(args: argparse.Namespace) -> int:
                 encoder=args.encoder,
             )
         elif args.shards is not None:
-            from qa.shard_build import build_sharded_index
+            from qa.build.shard_build import build_sharded_index
 
             report = build_sharded_index(
                 args.corpus,
@@ -242,13 +242,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     elif args.index_command == "remove":
         _print_report(indexing.remove_documents(args.doc_ids, args.index), "updated")
     elif args.index_command == "reshard":
-        from qa.shard_build import reshard_index
+        from qa.build.shard_build import reshard_index
 
         report = reshard_index(args.index, args.shards, progress=progress)
         print(f"resharded {report.index_dir} into {args.shards}: {report.documents} documents, {report.chunks} chunks")
     elif args.index_command == "stats":
-        from qa.shards import open_generation
-        from qa.store import current_generation
+        from qa.search.sharded import open_generation
+        from qa.store.generations import current_generation
 
         store = open_generation(current_generation(Path(args.index)))
         m = store.manifest
@@ -394,7 +394,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from qa.ui import serve
+    from qa.ui.app import serve
 
     serve(
         index_dir=args.index,
@@ -414,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.ERROR if args.quiet else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr
     )
-    from qa.models import force_offline
+    from qa.encoders.models import force_offline
 
     force_offline()
     handlers = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}

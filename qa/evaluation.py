@@ -137,11 +137,12 @@ def default_index_dir(set_dir: Path) -> Path:
 
 def _index_matches(index_dir: Path, corpus: Path) -> bool:
     """True when the index holds exactly the corpus's documents, built with today's model and chunker."""
-    from qa.chunking import ChunkerSettings
-    from qa.documents import content_hash, load_corpus
-    from qa.embedding import default_encoder
-    from qa.models import resolve_model
-    from qa.store import Store, current_generation
+    from qa.encoders.embedding import default_encoder
+    from qa.encoders.models import resolve_model
+    from qa.ingest.chunking import ChunkerSettings
+    from qa.ingest.corpus import load_corpus
+    from qa.ingest.documents import content_hash
+    from qa.store.generations import Store, current_generation
 
     try:
         store = Store(current_generation(index_dir))
@@ -160,8 +161,8 @@ def _index_matches(index_dir: Path, corpus: Path) -> bool:
 
 def open_set_index(set_dir: Path, index_dir: Path | None, progress: bool, reader: str | None = None):
     """The index to evaluate with: `index_dir` as given, or the set's default one, built when stale."""
+    from qa.build.indexing import build_index
     from qa.index import load_index
-    from qa.indexing import build_index
 
     corpus = set_dir / CORPUS_FILE
     if index_dir is not None and (index_dir / "CURRENT").exists():
@@ -192,7 +193,7 @@ def _retrieve_docs(idx, question: str) -> list[str]:
 
 def _answers_available() -> bool:
     try:
-        import qa.answering  # noqa: F401
+        import qa.answer.answering  # noqa: F401
     except ImportError:
         return False
     return True

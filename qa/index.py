@@ -9,33 +9,19 @@ from typing import Any
 
 import numpy as np
 
-from qa.embedding import Embedder
+from qa.answer.answering import answer_question
+from qa.answer.questions import clean_question
+from qa.answer.reader import Reader, get_reader
+from qa.answer.reader_model import resolve_reader
+from qa.encoders.embedding import Embedder
+from qa.encoders.models import recorded_model, resolve_model
 from qa.errors import IndexCorruptError, IndexMismatchError, InputError
-from qa.models import recorded_model, resolve_model
-from qa.reader import Reader, get_reader
-from qa.reader_model import resolve_reader
 from qa.records import Answer, Document, Passage
-from qa.retrieval import Filters, hybrid_search
-from qa.shards import ShardedStore, open_generation
-from qa.store import CURRENT, Manifest, Store, current_generation
+from qa.search.retrieval import Filters, hybrid_search
+from qa.search.sharded import ShardBackend, ShardedStore, open_generation
+from qa.store.generations import CURRENT, Manifest, Store, current_generation
 
-MAX_QUESTION_CHARS = 2000
 _QUERY_CACHE = 256
-
-
-def clean_question(question: Any) -> str:
-    """A question fit to search with, or InputError saying why not."""
-    if not isinstance(question, str):
-        raise InputError("the question must be text")
-    # Control characters carry nothing a search can use.
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question)
-    text = " ".join(text.split())
-    if not text:
-        raise InputError("the question is empty; type a question about the articles")
-    if len(text) > MAX_QUESTION_CHARS:
-        # Long pastes are cut at a word boundary rather than refused.
-        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
-    return text
 
 
 class Index:
@@ -81,7 +67,7 @@ class Index:
                 if gen.name == self._generation:
                     break
                 try:
-                    store = open_generation(gen, ray=self._ray)
+                    store = open_generation(gen, self._shard_backend())
                 except IndexCorruptError:
                     # A writer may have replaced and pruned this generation while it was being opened.
                     if attempt == 2 or current_generation(self.path) == gen:
@@ -94,6 +80,15 @@ class Index:
                 self._generation = gen.name
                 break
             self._pointer_mtime = pointer
+
+    def _shard_backend(self) -> ShardBackend | None:
+        """Ray actors for the shards when a cluster was named; None serves them in threads here."""
+        if self._ray is None:
+            return None
+        from qa.cluster.serving import RayShards
+
+        address = self._ray
+        return lambda gen, shards: RayShards(gen, shards, address)
 
     def _pointer_stamp(self) -> tuple[int, int] | None:
         # CURRENT is replaced by rename, so its inode changes even when two commits share an mtime tick.
@@ -156,8 +151,6 @@ class Index:
 
     def answer(self, question: str, history: list | None = None, k: int = 5, **filters: Any) -> Answer:
         """A short answer with cited spans, or an abstention; `history` holds earlier turns."""
-        from qa.answering import answer_question
-
         return answer_question(self, question, history=history, k=k, **filters)
 
     def document(self, doc_id: str) -> Document:

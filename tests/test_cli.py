@@ -188,7 +188,7 @@ def test_ask_empty_question_is_a_user_error(built_index):
 
 
 def test_ask_with_a_reader_folder(built_index, tmp_path):
-    from qa.reader_model import assemble_shipped
+    from qa.answer.reader_model import assemble_shipped
 
     hf = assemble_shipped(tmp_path / "reader")
     out = run("ask", "Who joined the talks via video conference?", "--index", built_index, "--reader", str(hf))
@@ -198,7 +198,7 @@ def test_ask_with_a_reader_folder(built_index, tmp_path):
 
 @pytest.mark.parametrize("make", ["missing", "embedding model", "file"])
 def test_ask_with_a_folder_that_is_not_a_reader(built_index, tmp_path, make):
-    from qa.models import bundled_model_path
+    from qa.encoders.models import bundled_model_path
 
     target = {
         "missing": tmp_path / "nothing",

@@ -24,11 +24,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from qa.answer.questions import MAX_QUESTION_CHARS
+from qa.build.indexing import add_documents, build_index
 from qa.cli import main as cli_main
 from qa.errors import IndexCorruptError, InputError
-from qa.index import MAX_QUESTION_CHARS, load_index
-from qa.indexing import add_documents, build_index
-from qa.store import CURRENT, DATABASE, MANIFEST, VECTORS, current_generation
+from qa.index import load_index
+from qa.store.generations import CURRENT, DATABASE, MANIFEST, VECTORS, current_generation
 
 ARTICLES = {
     "harbour.txt": "Harbour reopens\n\nThe harbour of Vellmouth reopened on Monday after divers cleared the wreck "
@@ -486,9 +487,10 @@ def test_current_pointing_nowhere_is_reported(base, tmp_path):
 CHILD = textwrap.dedent(
     """
     import os, shutil, signal, sys
-    import qa.indexing as indexing
-    import qa.store as store
-    from qa.embedding import Embedder
+    import qa.build.indexing as indexing
+    import qa.build.steps as steps
+    import qa.store.generations as store
+    from qa.encoders.embedding import Embedder
 
     mode, point, corpus, index = sys.argv[1:5]
     print("child started", flush=True)
@@ -512,7 +514,7 @@ CHILD = textwrap.dedent(
         setattr(owner, name, wrapper)
 
     if point == "chunking":  # while splitting the third article
-        wrap(indexing, "chunk_document", lambda n, a, at: n == 3 and at == "before")
+        wrap(steps, "chunk_document", lambda n, a, at: n == 3 and at == "before")
     elif point == "embedded":  # vectors computed, nothing written yet
         wrap(Embedder, "encode", lambda n, a, at: at == "after" and len(a[1]) > 1)
     elif point == "sqlite":  # inside the write transaction, two articles in
@@ -597,7 +599,7 @@ DISK_FULL_CHILD = textwrap.dedent(
     """
     import resource, signal, sys
     import faiss
-    import qa.store as store
+    import qa.store.generations as store
     from qa.cli import main
 
     point, *argv = sys.argv[1:]
@@ -685,7 +687,7 @@ def run_cli_subprocess(command: str, mode: str, source: str, index: Path) -> tup
 WRITER = textwrap.dedent(
     """
     import sys, time
-    from qa.indexing import add_documents, build_index
+    from qa.build.indexing import add_documents, build_index
     index, corpus, *adds = sys.argv[1:]
     for path in adds:
         add_documents([path], index)

@@ -17,10 +17,10 @@ from test_reliability import quote_of, write_corpus
 
 pytest.importorskip("gradio")
 
+from qa.build.indexing import build_index  # noqa: E402
 from qa.index import load_index  # noqa: E402
-from qa.indexing import build_index  # noqa: E402
-from qa.ui import App  # noqa: E402
-from qa.ui_uploads import add_uploads  # noqa: E402
+from qa.ui.app import App  # noqa: E402
+from qa.ui.uploads import add_uploads  # noqa: E402
 
 HOSTILE_BODY = (
     "The council of Dunmore met on Tuesday. Councillor Rhea Vance said <script>alert('x')</script> was typed "
@@ -139,7 +139,7 @@ def test_server_listens_on_loopback_only_by_default(hostile_index, tmp_path):
     import inspect
 
     from qa.cli import build_parser
-    from qa.ui import launch, serve
+    from qa.ui.app import launch, serve
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
     assert inspect.signature(launch).parameters["host"].default == "127.0.0.1"

@@ -1,0 +1,276 @@
+"""Answers with cited spans: retrieve passages, let the reader pick a span, cite the sentences that hold it.
+
+The reader's spans rerank the passages and decide abstention; the short answer is always inside the
+first citation's quote. Two small rules stay where they help news readers: a sentence next to the
+span that matches the question better is cited too (the span's sentence may only name who "he" is),
+and for who-questions a name is given in its fullest form in the document ("Sergei Lavrov" for
+"Lavrov"), cited from the sentence that gives it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
+from qa.answer.reader import Reader, ReadSpan
+from qa.ingest.pdf import page_at
+from qa.ingest.text import split_sentences
+from qa.records import Answer, Citation, Document, Passage
+from qa.search.retrieval import STOPWORDS, query_terms
+from qa.store.lexical import stem
+
+
+class Index(Protocol):
+    """What answering needs of an index (`qa.index.Index` is one): passages, documents and the reader."""
+
+    @property
+    def store(self) -> Any: ...
+
+    @property
+    def reader(self) -> Reader: ...
+
+    def retrieve(self, question: str, k: int = 5, **filters: Any) -> list[Passage]: ...
+
+    def document(self, doc_id: str) -> Document: ...
+
+
+# Passages the reader reads: retrieval's top few hold the answer almost always (Recall@5 0.96).
+READ_PASSAGES = 5
+# How much a passage's fused retrieval score (0..1) adds to a span's reader score when spans of
+# different passages are compared, and the margin over no-answer below which the reader abstains.
+# Both fitted by bench/tune_answers.py on squad2-tune and wikinews-dev: the most abstention that keeps
+# answerable F1 at 0.65 or above on both (the weight matters little: 0 to 12 move F1 by under 0.01).
+RETRIEVAL_WEIGHT = 2.0
+NO_ANSWER_MARGIN = 5.25
+# A follow-up's span near what the last answer cited gains this much.
+FOLLOW_UP_BONUS = 1.0
+# Neighbouring sentences searched for the one that matches the question best.
+EVIDENCE_REACH = 2
+
+_TITLE_WORDS = frozenset(
+    "mr mrs ms dr president minister foreign prime spokesman spokeswoman spokesperson secretary general "
+    "chancellor king queen prince senator governor mayor chief deputy ambassador official".split()
+)
+_NAME_WORD = re.compile(r"[A-Z][\w'’.-]*")
+
+
+def _document_sentences(index: Index, doc_id: str) -> tuple[Document, list[tuple[int, int]]]:
+    """A document and its sentence offsets, cached per generation."""
+    cache = getattr(index.store, "_doc_sentences", None)
+    if cache is None:
+        cache = {}
+        index.store._doc_sentences = cache
+    entry = cache.get(doc_id)
+    if entry is None:
+        # Held locally: another thread may clear the cache between storing and returning.
+        doc = index.document(doc_id)
+        entry = (doc, split_sentences(doc.text))
+        if len(cache) > 256:
+            cache.clear()
+        cache[doc_id] = entry
+    return entry
+
+
+# ---------------------------------------------------------------- choosing a span
+
+
+def _near_last_answer(passage: Passage, history: Sequence[Any] | None) -> bool:
+    """True when the passage lies near what the last answer cited: a follow-up is most likely about it."""
+    last = next((t for t in reversed(history or []) if isinstance(t, Answer)), None)
+    if last is None:
+        return False
+    return any(
+        c.doc_id == passage.doc_id and passage.start <= c.end + 300 and passage.end >= c.start - 300
+        for c in last.citations
+    )
+
+
+def _rank_spans(
+    spans: Sequence[ReadSpan], passages: Sequence[Passage], follow_up: bool, history: Sequence[Any] | None
+) -> list[tuple[float, ReadSpan]]:
+    """Spans with their ranking score, best first: the reader's margin over no-answer, plus retrieval."""
+    ranked = []
+    for sp in spans:
+        p = passages[sp.passage]
+        score = sp.gap + RETRIEVAL_WEIGHT * p.score
+        if follow_up and _near_last_answer(p, history):
+            score += FOLLOW_UP_BONUS
+        ranked.append((score, sp))
+    ranked.sort(key=lambda x: -x[0])
+    return ranked
+
+
+def _reranked(passages: Sequence[Passage], ranked: Sequence[tuple[float, ReadSpan]]) -> list[Passage]:
+    """Passages in the order of their best span; those with none keep retrieval's order after them."""
+    order: list[int] = []
+    for _, sp in ranked:
+        if sp.passage not in order:
+            order.append(sp.passage)
+    order += [i for i in range(len(passages)) if i not in order]
+    return [passages[i] for i in order]
+
+
+def confidence_of(gap: float) -> float:
+    """The reader's confidence in [0, 1]: 0.5 exactly at the abstention margin."""
+    return 1.0 / (1.0 + math.exp(-(gap - NO_ANSWER_MARGIN)))
+
+
+# ---------------------------------------------------------------- citations
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(t) for t in query_terms(text) if "_" not in t}
+
+
+def _holding_sentences(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """Indexes of the first and last sentence that overlap [start, end), or None when none does."""
+    hits = [i for i, (s, e) in enumerate(sentences) if s < end and e > start]
+    return (hits[0], hits[-1]) if hits else None
+
+
+def _quote_around(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
+    """The whole sentences holding [start, end), or the span itself where no sentence covers it."""
+    held = _holding_sentences(sentences, start, end)
+    if held is None:
+        return start, end
+    return min(start, sentences[held[0]][0]), max(end, sentences[held[1]][1])
+
+
+def _evidence_sentence(question: str, text: str, sentences: list[tuple[int, int]], first: int, last: int) -> int | None:
+    """A sentence near the span's that shares clearly more of the question's words, if there is one."""
+    wanted = _stems(question)
+    if not wanted:
+        return None
+    own = len(wanted & _stems(text[sentences[first][0] : sentences[last][1]]))
+    best, best_overlap = None, own
+    for i in range(max(0, first - EVIDENCE_REACH), min(len(sentences), last + EVIDENCE_REACH + 1)):
+        if first <= i <= last:
+            continue
+        overlap = len(wanted & _stems(text[sentences[i][0] : sentences[i][1]]))
+        if overlap > best_overlap + 1 or (overlap > best_overlap and overlap >= 2 and own == 0):
+            best, best_overlap = i, overlap
+    return best
+
+
+def _name_words(text: str) -> list[str] | None:
+    """The words of `text` when it reads as a proper name (every word capitalised), else None."""
+    parts = text.split()
+    if not parts or len(parts) > 4 or not all(_NAME_WORD.fullmatch(w) for w in parts):
+        return None
+    return parts
+
+
+def fullest_name(text: str, name: str) -> tuple[str, int] | None:
+    """The longest name in `text` that ends with `name`: the capitalised words right before an
+    occurrence, up to a title or a common word ("Foreign Minister Sergei Lavrov" gives "Sergei Lavrov"),
+    with where it starts; None when no occurrence has a longer form."""
+    best: tuple[str, int] | None = None
+    for m in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", text):
+        window_start = max(0, m.start() - 80)
+        before = list(re.finditer(r"\S+", text[window_start : m.start()]))
+        start = m.start()
+        taken = 0
+        for w in reversed(before):
+            word = w.group()
+            # Only words joined by single spaces, each a capitalised word that is neither title nor filler.
+            gap = text[window_start + w.end() : start]
+            lowered = word.lower().strip(".")
+            if gap != " " or not _NAME_WORD.fullmatch(word) or lowered in _TITLE_WORDS or lowered in STOPWORDS:
+                break
+            start = window_start + w.start()
+            taken += 1
+            if taken + len(name.split()) >= 4:
+                break
+        if taken and (best is None or m.end() - start > len(best[0])):
+            best = (text[start : m.end()], start)
+    return best
+
+
+def _citation(index: Index, passage: Passage, start: int, end: int) -> Citation:
+    doc, _ = _document_sentences(index, passage.doc_id)
+    return Citation(
+        doc_id=passage.doc_id,
+        title=passage.title,
+        published=passage.published,
+        start=start,
+        end=end,
+        quote=doc.text[start:end],
+        source=passage.source,
+        author=doc.meta.get("author") or None,
+        page=page_at(doc.meta, start),
+    )
+
+
+def _cite(index: Index, question: str, passage: Passage, span_start: int, span_end: int, who: bool):
+    """(short answer text, citations, the answer's own span) for a span at document offsets."""
+    doc, sentences = _document_sentences(index, passage.doc_id)
+    text = doc.text
+    quotes = [_quote_around(sentences, span_start, span_end)]
+    held = _holding_sentences(sentences, span_start, span_end)
+    extra = _evidence_sentence(question, text, sentences, *held) if held else None
+    if extra is not None:
+        s, e = sentences[extra]
+        # A neighbouring sentence joins the span's quote; a farther one is a quote of its own.
+        if extra in (held[0] - 1, held[1] + 1):
+            quotes[0] = (min(s, quotes[0][0]), max(e, quotes[0][1]))
+        else:
+            quotes.append((s, e))
+    answer_text = text[span_start:span_end]
+    if who and _name_words(answer_text):
+        found = fullest_name(text, answer_text)
+        if found:
+            answer_text, at = found
+            if not any(s <= at and at + len(answer_text) <= e for s, e in quotes):
+                quotes.append(_quote_around(sentences, at, at + len(answer_text)))
+    citations = tuple(_citation(index, passage, s, e) for s, e in quotes)
+    return answer_text, citations, _citation(index, passage, span_start, span_end)
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without surrounding spaces and separators (a final period may end "U.S.", so it stays)."""
+    while start < end and (text[start].isspace() or text[start] in ",;:"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
+        end -= 1
+    return start, end
+
+
+def answer_question(
+    index: Index, question: str, history: Sequence[Any] | None = None, k: int = 5, **filters: Any
+) -> Answer:
+    """Answer `question` from `index`; `history` holds earlier turns (Answers, questions or (q, a) pairs)."""
+    question = clean_question(question)
+    search_text = rewrite_follow_up(question, history)
+    passages = index.retrieve(search_text, k=max(k, READ_PASSAGES), **filters)
+    if not passages:
+        return Answer(question, None, True, 0.0, (), (), search_text)
+    read = passages[:READ_PASSAGES]
+    follow_up = search_text != question
+    asked = reader_question(question, history) if follow_up else question
+    reading = index.reader.read(asked, [p.text for p in read])
+    ranked = _rank_spans(reading.spans, read, follow_up, history)
+    shown = tuple((_reranked(read, ranked) + list(passages[READ_PASSAGES:]))[:k])
+    if not ranked:
+        return Answer(question, None, True, 0.0, (), shown, search_text)
+    best = ranked[0][1]
+    # Abstention is the reader's call alone: retrieval scores are no evidence that a span answers.
+    confidence = confidence_of(best.gap)
+    if best.gap < NO_ANSWER_MARGIN:
+        return Answer(question, None, True, confidence, (), shown, search_text)
+    passage = read[best.passage]
+    doc, _ = _document_sentences(index, passage.doc_id)
+    start, end = _trimmed(doc.text, passage.start + best.start, passage.start + best.end)
+    if start >= end:
+        return Answer(question, None, True, confidence, (), shown, search_text)
+    context = conversation_context(history) if is_follow_up(question) else None
+    who = re.match(r"\W*(who|whom|whose)\b", asked, re.I) is not None or (
+        context is not None and bool(re.search(r"\bwho\b", question, re.I))
+    )
+    text, citations, span = _cite(index, asked, passage, start, end, who)
+    return Answer(question, text, False, confidence, citations, shown, search_text, span)

@@ -1,0 +1,115 @@
+"""Questions as asked: checked and tidied, and for follow-ups what earlier turns contribute to retrieval
+and to the reader."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qa.errors import InputError
+from qa.records import Answer
+
+MAX_QUESTION_CHARS = 2000
+CONTEXT_WORDS = 40
+_PRONOUNS = re.compile(
+    r"\b(he|she|him|his|her|hers|they|them|their|it|its|this|that|these|those|there|the same)\b", re.I
+)
+_FOLLOWUP_START = re.compile(r"^\s*(and|but|also|so|what about|how about|then)\b", re.I)
+
+
+def clean_question(question: Any) -> str:
+    """A question fit to search with, or InputError saying why not."""
+    if not isinstance(question, str):
+        raise InputError("the question must be text")
+    # Control characters carry nothing a search can use.
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question)
+    text = " ".join(text.split())
+    if not text:
+        raise InputError("the question is empty; type a question about the articles")
+    if len(text) > MAX_QUESTION_CHARS:
+        # Long pastes are cut at a word boundary rather than refused.
+        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+    return text
+
+
+def _turn_text(turn: Any) -> tuple[str, str | None]:
+    """(question, answer text) of one history turn in any of the accepted shapes."""
+    if isinstance(turn, Answer):
+        # A follow-up's resolved form carries the topic of the turns before it.
+        return turn.resolved_question or turn.question, turn.text
+    if isinstance(turn, str):
+        return turn, None
+    if isinstance(turn, dict):
+        if "role" in turn:  # chat message
+            return (
+                (str(turn.get("content") or ""), None)
+                if turn["role"] == "user"
+                else ("", str(turn.get("content") or ""))
+            )
+        return str(turn.get("question") or ""), turn.get("answer")
+    if isinstance(turn, (list, tuple)) and turn:
+        return str(turn[0] or ""), (str(turn[1]) if len(turn) > 1 and turn[1] else None)
+    return "", None
+
+
+def is_follow_up(question: str) -> bool:
+    """True when a question leans on earlier turns: a pronoun, a leading "and ...", or very few words."""
+    content = [w for w in re.findall(r"\w+", question.lower()) if len(w) > 2]
+    return bool(_PRONOUNS.search(question) or _FOLLOWUP_START.match(question) or len(content) <= 2)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What earlier turns contribute to a follow-up: words for retrieval and the last answer."""
+
+    text: str
+    last_answer: str | None
+    last_question: str | None
+
+
+def conversation_context(history: Sequence[Any] | None) -> Context | None:
+    """The context of the most recent turn that asked something, or None without history."""
+    if not history:
+        return None
+    questions: list[str] = []
+    answers: list[str] = []
+    for turn in history:
+        q, a = _turn_text(turn)
+        if q:
+            questions.append(q)
+        if a:
+            answers.append(a)
+    if not questions:
+        return None
+    last_q = questions[-1]
+    last_a = answers[-1] if answers else None
+    words = " ".join(x for x in (last_q, last_a) if x).replace("(", " ").replace(")", " ").split()
+    # The most recent words matter most; a long chain of follow-ups keeps only its tail.
+    return Context(text=" ".join(words[-CONTEXT_WORDS:]), last_answer=last_a, last_question=last_q)
+
+
+def rewrite_follow_up(question: str, history: Sequence[Any] | None) -> str:
+    """The question made self-contained with the previous turn's question and answer, when it is a follow-up."""
+    context = conversation_context(history)
+    if context is None or not is_follow_up(question):
+        return question
+    return f"{question} ({context.text})"
+
+
+_PERSONAL = re.compile(r"\b(he|she|him|her|his|hers|they|them|their)\b", re.I)
+_POSSESSIVE = frozenset({"his", "her", "hers", "their"})
+
+
+def reader_question(question: str, history: Sequence[Any] | None) -> str:
+    """A follow-up as the reader should read it: its first personal pronoun replaced by the last answer
+    ("Where did he travel?" after "Hossein Amir-Abdollahian" reads "Where did Hossein Amir-Abdollahian travel?")."""
+    context = conversation_context(history)
+    if context is None or not context.last_answer:
+        return question
+    m = _PERSONAL.search(question)
+    if not m:
+        return question
+    name = context.last_answer + ("'s" if m.group(1).lower() in _POSSESSIVE else "")
+    return question[: m.start()] + name + question[m.end() :]

@@ -1,0 +1,241 @@
+"""Building a sharded index on a Ray cluster (the optional `cluster` extra).
+
+Ray Data reads the corpus files on the workers, then chunks and embeds the documents in a pool of
+actors (one encoder each, on one core); each batch leaves its chunks and vectors in the index's work
+folder, one part file per shard, and one Ray task per shard writes that shard from its parts. The
+work folder must be one every node sees (a shared file system). The driver publishes the shards as
+one generation only when all are written, so a failed build leaves the live index as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import shutil
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.build.shard_build import encode_chunks, shard_embedder, write_shard
+from qa.build.steps import BuildReport, check_target, new_manifest, plan_chunks
+from qa.cluster.connection import connect, import_ray, task_error
+from qa.encoders.embedding import Embedder
+from qa.encoders.models import resolve_model
+from qa.errors import ClusterError, CorpusError, QAError
+from qa.ingest.chunking import ChunkerSettings
+from qa.ingest.corpus import iter_corpus_files, load_file
+from qa.ingest.documents import LoadReport, SkippedFile
+from qa.records import Document
+from qa.store.generations import Manifest, current_generation, new_workdir, publish, write_lock
+from qa.store.shards import check_shard_count, shard_manifests, shard_name, shard_of, write_shard_set
+
+# Documents per batch handed to an embedding actor: large enough to fill the encoder's batches.
+DOCS_PER_BATCH = 32
+# Subfolder of the work folder where embedding actors leave their results for the shard writers.
+PARTS = "parts"
+
+
+# ---------------------------------------------------------------- build
+
+
+def _read_file(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ray Data: the documents of one corpus file, or one row saying why it was skipped."""
+    report = LoadReport()
+    docs = list(load_file(Path(row["path"]), row["doc_id"], report))
+    rows = [
+        {"file": row["file"], "rec": i, "doc": json.dumps(_doc_fields(d), ensure_ascii=False), "skip": "", "path": ""}
+        for i, d in enumerate(docs)
+    ]
+    rows += [{"file": row["file"], "rec": -1, "doc": "", "skip": s.reason, "path": str(s.path)} for s in report.skipped]
+    return rows
+
+
+def _doc_fields(doc: Document) -> dict[str, Any]:
+    return {k: getattr(doc, k) for k in ("id", "title", "text", "source", "published", "url", "meta")}
+
+
+def _parts_dir(work: Path, shard: int) -> Path:
+    return work / PARTS / shard_name(shard)
+
+
+class ChunkAndEmbed:
+    """Ray Data actor: chunks documents, embeds the chunks with the one encoder it loads, and leaves the
+    results in the shared work folder as one part file per shard (only counts go back to the driver)."""
+
+    def __init__(self, template: str, shards: int, work: str) -> None:
+        self.template = Manifest(**json.loads(template))
+        self.shards = shards
+        self.work = Path(work)
+        self.settings = ChunkerSettings(**self.template.chunker)
+        self.embedder = shard_embedder(self.template)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        keep = [i for i, skip in enumerate(batch["skip"]) if not skip]
+        docs = [Document(**json.loads(batch["doc"][i])) for i in keep]
+        plans, texts = plan_chunks(docs, self.settings, self.embedder)
+        # One core per actor: the pool, not the encoder, spreads the work over the cores.
+        vectors = encode_chunks(self.embedder, texts, parallel=False)
+        parts: dict[int, list] = {}
+        chunks = np.zeros(len(batch["doc"]), dtype=np.int64)
+        row = 0
+        for i, doc, (_, spans) in zip(keep, docs, plans):
+            order = (int(batch["file"][i]), int(batch["rec"][i]))
+            parts.setdefault(shard_of(doc.id, self.shards), []).append(
+                (order, doc, spans, vectors[row : row + len(spans)])
+            )
+            chunks[i] = len(spans)
+            row += len(spans)
+        for shard, items in parts.items():
+            folder = _parts_dir(self.work, shard)
+            folder.mkdir(parents=True, exist_ok=True)
+            # Named after its first document, so a batch run again after a failure replaces its own part.
+            name = "{:09d}-{:09d}.pkl".format(*items[0][0])
+            tmp = folder / f".{name}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as f:
+                pickle.dump(items, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / name)
+        return {
+            "documents": np.array([0 if skip else 1 for skip in batch["skip"]], dtype=np.int64),
+            "chunks": chunks,
+            "skip": batch["skip"],
+            "path": batch["path"],
+        }
+
+
+def write_shard_from_parts(work: str, shard: int, template: str) -> int:
+    """Ray task: gather one shard's part files from the shared work folder and write the shard; its documents."""
+    manifest = Manifest(**json.loads(template))
+    folder = _parts_dir(Path(work), shard)
+    latest: dict[str, tuple] = {}
+    for part in sorted(folder.glob("*.pkl")) if folder.is_dir() else []:
+        with open(part, "rb") as f:
+            for order, doc, spans, vectors in pickle.load(f):
+                # A later file (or record) with the same id replaces an earlier one, as in a local build.
+                if doc.id not in latest or order > latest[doc.id][0]:
+                    latest[doc.id] = (order, doc, spans, vectors)
+    items = sorted(latest.values(), key=lambda item: item[0])
+    plans = [(doc, spans) for _, doc, spans, _ in items]
+    vectors = np.concatenate([v for *_, v in items]) if items else np.zeros((0, manifest.dimension), dtype="float32")
+    written = write_shard(Path(work) / shard_name(shard), shard, manifest, plans, vectors)
+    shutil.rmtree(folder, ignore_errors=True)
+    return written.documents
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc="documents embedded across the cluster", unit="doc", dynamic_ncols=True)
+
+
+def build_on_ray(
+    corpus: str | Path | Iterable[str | Path],
+    index_dir: str | Path,
+    address: str,
+    shards: int | None = None,
+    model: str | None = None,
+    settings: ChunkerSettings = ChunkerSettings(),
+    progress: bool = False,
+    encoder: str | None = None,
+    workers: int | None = None,
+) -> BuildReport:
+    """Build a sharded index of `corpus` on the Ray cluster at `address`, replacing `index_dir` atomically.
+
+    `shards` defaults to one per node, `workers` (embedding actors, one core each) to the cluster's cores.
+    The corpus and `index_dir` must be at the same paths on every node."""
+    t0 = time.perf_counter()
+    import_ray()  # before any work: without Ray, say at once what to install
+    index_dir = Path(index_dir).resolve()
+    paths = [corpus] if isinstance(corpus, (str, Path)) else list(corpus)
+    if not paths:
+        raise CorpusError("no corpus given; name a folder or files of articles")
+    check_target(index_dir)
+    files = [
+        {"path": str(p.resolve()), "doc_id": doc_id, "file": i}
+        for i, (p, doc_id) in enumerate(iter_corpus_files(paths))
+    ]
+    if not files:
+        raise CorpusError(f"no article files in {', '.join(map(str, paths))} (looked for .txt .md .html .json .jsonl)")
+    template = new_manifest(Embedder(resolve_model(model), encoder), settings)
+    ray = connect(address)
+    import ray.data  # noqa: F811 - the same module, with its data library loaded
+
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    shards = check_shard_count(shards if shards is not None else max(1, len(nodes)))
+    if workers is None:
+        workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # one bar of documents and chunks instead of one per stage
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # its per-run INFO lines, not problems
+    template_json = json.dumps(template.__dict__)
+    skipped: list[SkippedFile] = []
+    with write_lock(index_dir):
+        work = new_workdir(index_dir)
+        bar = _progress(progress)
+        try:
+            # Read on the workers, then chunk and embed in the actor pool; results go to the shared folder.
+            counts = (
+                ray.data.from_items(files)
+                .flat_map(_read_file)
+                .map_batches(
+                    ChunkAndEmbed,
+                    fn_constructor_args=(template_json, shards, str(work)),
+                    batch_size=DOCS_PER_BATCH,
+                    # A pool that may shrink: losing a node slows the build down instead of stalling it.
+                    compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers),
+                    num_cpus=1,
+                )
+            )
+            docs = chunks = 0
+            for row in counts.iter_rows():
+                if row["skip"]:
+                    skipped.append(SkippedFile(row["path"], row["skip"]))
+                docs += int(row["documents"])
+                chunks += int(row["chunks"])
+                if bar is not None:
+                    bar.update(int(row["documents"]))
+                    bar.set_postfix(chunks=chunks)
+            if not docs:
+                raise CorpusError(
+                    f"no readable articles in {', '.join(map(str, paths))} ({len(skipped)} files or records skipped)"
+                )
+            writer = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(write_shard_from_parts)
+            ray.get([writer.remote(str(work), shard, template_json) for shard in range(shards)])
+            shutil.rmtree(work / PARTS, ignore_errors=True)
+            write_shard_set(work, shards)
+            publish(index_dir, work)
+        except QAError:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        except Exception as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            cause = task_error(exc)
+            if isinstance(cause, QAError):
+                raise cause from exc
+            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            raise ClusterError(
+                f"the build failed on the cluster ({first}); the index at {index_dir} is unchanged"
+            ) from exc
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+    manifests = shard_manifests(current_generation(index_dir))
+    return BuildReport(
+        index_dir=str(index_dir),
+        documents=sum(m.documents for m in manifests),
+        chunks=sum(m.chunks for m in manifests),
+        tokens=sum(m.tokens for m in manifests),
+        added=sum(m.documents for m in manifests),
+        embedded_chunks=chunks,
+        seconds=time.perf_counter() - t0,
+        skipped=tuple(skipped),
+    )

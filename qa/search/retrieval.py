@@ -1,0 +1,150 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) scores fused by a weighted sum."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from qa.ingest.text import lexical_terms
+from qa.records import Passage
+from qa.store import ann
+from qa.store.generations import Store
+
+CANDIDATES = 50
+# Share of the dense similarity in the fused score; BM25, scaled to the best lexical hit, has the rest.
+# Measured on squad2-tune (2,910 answerable questions): weighted scores reach Recall@1 0.842 / @5 0.969
+# against 0.776 / 0.963 for reciprocal rank fusion, which throws away how far ahead the leaders are.
+DENSE_WEIGHT = 0.6
+
+# Words that carry no topic: question words and the commonest function words.
+STOPWORDS = frozenset(
+    """
+    a an the and or but if of to in on at by for with from as into about over after before between
+    is are was were be been being am do does did done have has had having will would shall should can could
+    may might must this that these those it its it's he she they them his her their him we us our you your i me my
+    who whom whose what which when where why how whats who's
+    there here than then so such not no nor too very just also only
+    say said tell told please according
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on which documents a search may return."""
+
+    source: str | None = None
+    published_from: str | None = None
+    published_to: str | None = None
+    author: str | None = None  # a name inside the byline, any case
+    site: str | None = None  # the site's name or web host
+
+    @property
+    def active(self) -> bool:
+        return bool(self.source or self.published_from or self.published_to or self.author or self.site)
+
+
+def query_terms(question: str) -> list[str]:
+    """The distinct content terms of a question, in order."""
+    terms = [t for t in lexical_terms(question) if t not in STOPWORDS]
+    return list(dict.fromkeys(terms))
+
+
+def dense_search(store: Store, vector: np.ndarray, limit: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    """(chunk id, cosine similarity) of the nearest chunks, optionally only among `allowed` ids.
+
+    Large indexes answer unfiltered searches from their HNSW graph (approximate, under a millisecond).
+    """
+    import faiss
+
+    total = store.vectors.ntotal
+    if total == 0 or (allowed is not None and len(allowed) == 0):
+        return []
+    limit = min(limit, total)
+    if allowed is None and store.ann is not None:
+        scores, ids = ann.search(store.ann, store.ann_skip, vector, limit)
+    else:
+        # Filtered searches stay exact: a graph walk that must skip most nodes loses its recall.
+        params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, ids = store.vectors.search(vector.reshape(1, -1).astype("float32"), limit, params=params)
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def search_candidates(
+    store: Store, vector: np.ndarray, terms: list[str], depth: int, filters: Filters = Filters()
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """The `depth` best (chunk id, score) of one store by meaning and by BM25, within the filters."""
+    allowed = (
+        store.chunk_ids_where(
+            filters.source, filters.published_from, filters.published_to, author=filters.author, site=filters.site
+        )
+        if filters.active
+        else None
+    )
+    return dense_search(store, vector, depth, allowed), store.lexical_search(terms, depth, allowed)
+
+
+def fuse(
+    dense: list[tuple[int, float]], lexical: list[tuple[int, float]], dense_weight: float = DENSE_WEIGHT
+) -> dict[int, float]:
+    """Weighted sum of cosine similarity and BM25 divided by the best BM25 of the question, per chunk id.
+
+    A chunk missing from the dense list gets the lowest similarity seen; one missing from the lexical
+    list gets 0, so neither list alone can push an unseen chunk to the top.
+    """
+    best = max((s for _, s in lexical), default=0.0)
+    lex = {i: s / best for i, s in lexical} if best > 0 else {}
+    sim = dict(dense)
+    floor = min(sim.values(), default=0.0)
+    return {
+        i: dense_weight * sim.get(i, floor) + (1.0 - dense_weight) * lex.get(i, 0.0) for i in sim.keys() | lex.keys()
+    }
+
+
+def hybrid_search(
+    store: Store,
+    question: str,
+    vector: np.ndarray,
+    k: int,
+    filters: Filters = Filters(),
+    candidates: int = CANDIDATES,
+) -> list[Passage]:
+    """The top `k` passages for a question by fused dense and lexical score."""
+    depth = max(candidates, 4 * k)
+    # A sharded store gathers the candidates of every shard itself (qa.store.shards).
+    gather = getattr(store, "candidates", None) or partial(search_candidates, store)
+    dense, lexical = gather(vector, query_terms(question), depth, filters)
+    fused = fuse(dense, lexical)
+    # Ties in fused rank go to the closer meaning, then to the earlier document id and offset, which
+    # unlike chunk ids are the same however the index is laid out (sharded or not).
+    similarity = dict(dense)
+    order = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, -1.0)))
+    cut = min(k, len(order))
+    while cut < len(order) and fused[order[cut]] == fused[order[k - 1]]:
+        cut += 1
+    rows = store.chunks(order[:cut])
+    top = sorted(
+        (i for i in order[:cut] if i in rows),  # a chunk removed between search and fetch is left out
+        key=lambda i: (-fused[i], -similarity.get(i, -1.0), rows[i][0].doc_id, rows[i][0].start),
+    )[:k]
+    passages = []
+    for rank, chunk_id in enumerate(top, start=1):
+        chunk, doc = rows[chunk_id]
+        passages.append(
+            Passage(
+                chunk_id=chunk.id,
+                doc_id=chunk.doc_id,
+                title=doc["title"],
+                source=doc["source"],
+                published=doc["published"],
+                start=chunk.start,
+                end=chunk.end,
+                text=chunk.text,
+                score=fused[chunk_id],
+                rank=rank,
+                author=doc.get("author"),
+            )
+        )
+    return passages

@@ -1,0 +1,35 @@
+from qa.answer.questions import conversation_context, is_follow_up, reader_question, rewrite_follow_up
+from qa.records import Answer
+
+
+def test_follow_up_detection_and_rewrite():
+    assert is_follow_up("When did he say it?")
+    assert is_follow_up("And Turkey?")
+    assert not is_follow_up("Who proposed the 3+3 format?")
+    history = [Answer("Who proposed the 3+3 format?", "Sergei Lavrov", False, 0.9)]
+    rewritten = rewrite_follow_up("When did he say it?", history)
+    assert rewritten.startswith("When did he say it?") and "Sergei Lavrov" in rewritten and "3+3" in rewritten
+    assert rewrite_follow_up("Who is Maria Zakharova?", history) == "Who is Maria Zakharova?"
+    assert rewrite_follow_up("When did he say it?", []) == "When did he say it?"
+
+
+def test_history_shapes():
+    for history in (
+        [("Who proposed it?", "Lavrov")],
+        [{"question": "Who proposed it?", "answer": "Lavrov"}],
+        [{"role": "user", "content": "Who proposed it?"}, {"role": "assistant", "content": "Lavrov"}],
+    ):
+        ctx = conversation_context(history)
+        assert ctx.last_question == "Who proposed it?" and ctx.last_answer == "Lavrov"
+    assert conversation_context([]) is None
+
+
+def test_reader_question_names_who_the_pronoun_is():
+    history = [Answer("Who is Iran's foreign minister?", "Hussein Amir-Abdollahian", False, 0.9)]
+    assert reader_question("Where did he travel?", history) == "Where did Hussein Amir-Abdollahian travel?"
+    assert reader_question("What did his ministry say?", history) == "What did Hussein Amir-Abdollahian's ministry say?"
+    # Nothing to put in: no pronoun, no history, or an abstention as the last turn.
+    assert reader_question("Which countries would take part?", history) == "Which countries would take part?"
+    assert reader_question("Where did he travel?", []) == "Where did he travel?"
+    abstained = [Answer("Who won the cup?", None, True, 0.1)]
+    assert reader_question("Where did he travel?", abstained) == "Where did he travel?"

@@ -1,0 +1,125 @@
+import math
+import sqlite3
+
+import numpy as np
+import pytest
+
+from qa.errors import IndexCorruptError
+from qa.store import lexical
+from qa.store.lexical import LEXICAL_FILE, LexicalIndex, chunk_stems, stem
+
+TEXTS = [
+    "lavrov proposed a 3_3 3 format for talks",
+    "the talks in moscow covered trade and talks about trade",
+    "iran and russia signed a treaty on trade",
+    "the ministry said the proposal was welcome",
+]
+
+
+def _db(texts):
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, terms TEXT NOT NULL)")
+    for t in texts:
+        conn.execute("INSERT INTO chunks(terms) VALUES (?)", (t,))
+    return conn
+
+
+def _reference_bm25(texts, query):
+    """Textbook BM25 (k1 1.2, b 0.75, idf floored like FTS5) over stemmed terms."""
+    docs = [chunk_stems(t) for t in texts]
+    n, avg = len(docs), sum(sum(d.values()) for d in docs) / len(docs)
+    out = {}
+    for i, d in enumerate(docs, start=1):
+        length, score = sum(d.values()), 0.0
+        for q in {stem(t) for t in query}:
+            df = sum(q in e for e in docs)
+            if q in d:
+                idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)
+                tf = d[q]
+                score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / avg))
+        if score > 0:
+            out[i] = score
+    return out
+
+
+def test_scores_match_textbook_bm25(tmp_path):
+    lexical.update(tmp_path, _db(TEXTS))
+    index = LexicalIndex(tmp_path / LEXICAL_FILE)
+    query = ["proposals", "trade", "3_3"]
+    got = dict(index.search(query, 10))
+    want = _reference_bm25(TEXTS, query)
+    assert got.keys() == want.keys()
+    for k in want:
+        assert got[k] == pytest.approx(want[k], rel=1e-5)
+    ranked = [i for i, _ in index.search(query, 10)]
+    assert ranked == sorted(want, key=lambda i: -want[i])
+    assert index.search(query, 1) == index.search(query, 10)[:1]
+
+
+def test_stems_unknown_terms_filters_and_frequency(tmp_path):
+    lexical.update(tmp_path, _db(TEXTS))
+    index = LexicalIndex(tmp_path / LEXICAL_FILE)
+    assert sorted(i for i, _ in index.search(["proposal"], 5)) == [1, 4]  # "proposed" and "proposal" share a stem
+    assert index.search(["zebra"], 5) == [] and index.search([], 5) == []
+    assert [i for i, _ in index.search(["trade"], 5, allowed=np.array([3, 4]))] == [3]
+    assert index.search(["trade"], 5, allowed=np.array([], dtype=np.int64)) == []
+    assert index.frequency("talks") == 2 and index.frequency("zebra") == 0
+
+
+def test_updates_count_only_new_chunks_and_drop_removed_ones(tmp_path):
+    conn = _db(TEXTS)
+    lexical.update(tmp_path, conn)
+    conn.execute("DELETE FROM chunks WHERE id = 2")
+    conn.execute("INSERT INTO chunks(terms) VALUES ('moscow hosted the talks')")
+    lexical.update(tmp_path, conn)
+    index = LexicalIndex(tmp_path / LEXICAL_FILE)
+    assert list(index.ids) == [1, 3, 4, 5]
+    assert [i for i, _ in index.search(["moscow"], 5)] == [5]
+    # The result equals a fresh count of the same chunks.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    lexical.update(fresh, conn)
+    again = LexicalIndex(fresh / LEXICAL_FILE)
+    for q in (["talks"], ["trade", "treaty"], ["proposal", "moscow"]):
+        assert index.search(q, 5) == again.search(q, 5)
+
+
+def test_damaged_file_is_reported(tmp_path):
+    (tmp_path / LEXICAL_FILE).write_bytes(b"not a zip")
+    with pytest.raises(IndexCorruptError, match="rebuild"):
+        LexicalIndex(tmp_path / LEXICAL_FILE)
+
+
+def test_empty_store(tmp_path):
+    lexical.update(tmp_path, _db([]))
+    assert LexicalIndex(tmp_path / LEXICAL_FILE).search(["anything"], 5) == []
+
+
+def test_shards_weighted_by_merged_stats_score_as_one_index(tmp_path):
+    texts = TEXTS + ["trade talks resumed in tehran", "a treaty on the caspian sea", "lavrov and trade"]
+    whole, parts = tmp_path / "whole", [tmp_path / "a", tmp_path / "b"]
+    for folder in (whole, *parts):
+        folder.mkdir()
+    lexical.update(whole, _db(texts))
+    halves = [texts[::2], texts[1::2]]
+    for folder, half in zip(parts, halves):
+        lexical.update(folder, _db(half))
+    one = LexicalIndex(whole / LEXICAL_FILE)
+    shards = [LexicalIndex(p / LEXICAL_FILE) for p in parts]
+    merged = lexical.LexicalStats.merge([s.stats() for s in shards])
+    assert (merged.chunks, merged.terms, merged.df) == (one.stats().chunks, one.stats().terms, one.stats().df)
+    for s in shards:
+        s.use_stats(merged)
+    query = ["trade", "talks", "treaty", "lavrov"]
+    # Chunk i of the whole index is chunk i // 2 + 1 of shard i % 2 (ids count from 1).
+    by_text = {texts[i - 1]: score for i, score in one.search(query, 10)}
+    for half, s in zip(halves, shards):
+        for i, score in s.search(query, 10):
+            assert score == by_text[half[i - 1]]
+    assert s.frequency("trade") == one.frequency("trade") == merged.df[stem("trade")]
+
+
+def test_a_cut_keeps_every_chunk_tied_with_the_last(tmp_path):
+    lexical.update(tmp_path, _db(["trade"] * 5 + ["trade trade"]))
+    hits = LexicalIndex(tmp_path / LEXICAL_FILE).search(["trade"], 2)
+    assert hits[0][0] == 6 and len(hits) == 6, "the five equal chunks after the best are all kept"

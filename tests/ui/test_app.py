@@ -1,0 +1,376 @@
+"""The web app as users meet it: `python serve.py` on a free port, its API through gradio_client,
+and the page in headless Chromium (Debian's build driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import CORPUS, ROOT, require_browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+
+# Markup in every place a renderer might act on it: raw HTML, event handlers, Markdown links and emphasis.
+HOSTILE_ARTICLE = """quillby-courier.com
+
+Publish Date : 3 March 2022 - 10:00
+Festival <b>bold</b> <script>alert('title')</script> report
+
+The Zorblatt Festival in Quillby was opened by mayor Petra Vandersloot on Friday. <script>alert(1)</script> \
+Visitors wrote <img src=x onerror="alert(2)"> on the walls and [a link](javascript:alert(3)) on **posters**.
+Organisers said the festival would return next spring.
+"""
+UPLOADED_ARTICLE = """brindlewood-gazette.org
+
+Publish Date : 14 June 2022 - 08:15
+Astronomer Spots New Comet Over Brindlewood
+
+The Brindlewood comet was first seen by astronomer Ilsa Marrow at the Brindlewood Observatory on Tuesday night.
+Marrow said the comet will be visible without a telescope until the end of the month.
+"""
+
+
+def test_filters_read_the_form():
+    from qa.errors import InputError
+    from qa.ui.app import ALL_SOURCES, filters
+
+    assert filters(ALL_SOURCES, "", " ") == {"source": None, "published_from": None, "published_to": None}
+    got = filters("kayhan.ir", "1 October 2021", "2021-10-31")
+    assert got == {"source": "kayhan.ir", "published_from": "2021-10-01", "published_to": "2021-10-31"}
+    assert filters(None, "", "", " Jane Doe ", "")["author"] == "Jane Doe"
+    assert filters(None, "", "", "", "harbourtimes.example")["site"] == "harbourtimes.example"
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        filters(None, "soon", "")
+    with pytest.raises(InputError, match="after"):
+        filters(None, "2022-01-02", "2022-01-01")
+
+
+def test_chat_turns_pass_the_conversation_on(default_index, tmp_path):
+    from qa.ui.app import App
+
+    app = App(default_index, tmp_path / "uploads")
+    first, follow_up = "who proposed the 3+3 format?", "what did he reveal?"
+    chat, answers = [], []
+    for question in (first, follow_up):
+        steps = list(app.respond(question, 5, "All sources", "", "", chat, answers))
+        assert "Searching" in steps[0][0][-1]["content"], "the question shows before the answer"
+        chat, answers, sources, box = steps[-1]
+        assert box == ""
+    assert [m["role"] for m in chat] == ["user", "assistant"] * 2 and len(answers) == 2
+    assert answers[1].to_dict() == default_index.answer(follow_up, history=[answers[0]]).to_dict()
+    steps = list(app.respond("Iran", 5, "All sources", "not a date", "", chat, answers))
+    assert "qa-error" in steps[-1][0][-1]["content"] and steps[-1][1] == answers, "a bad filter keeps the session"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_cmd(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "serve.py"), *args]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`python serve.py` on a corpus of the repo's articles plus a hostile one; the index is built at start-up."""
+    base = tmp_path_factory.mktemp("webapp")
+    corpus = base / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "hostile.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
+    port = free_port()
+    log = (base / "serve.log").open("w")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen(
+        serve_cmd("--index", str(base / "index"), "--corpus", str(corpus), "--port", str(port)),
+        cwd=base,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while "serving" not in (base / "serve.log").read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the server did not start:\n" + (base / "serve.log").read_text())
+        time.sleep(0.3)
+    yield {"url": url, "base": base, "index": base / "index", "port": port, "log": base / "serve.log"}
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server["url"], verbose=False)
+
+
+def test_startup_builds_the_missing_index_and_prints_the_address(server):
+    text = server["log"].read_text()
+    assert "building it from" in text and "embedding" in text, "progress is shown while the index is built"
+    assert f"http://127.0.0.1:{server['port']}" in text
+    assert (server["index"] / "CURRENT").exists()
+
+
+def test_api_ask_returns_the_cli_json(client, server):
+    from qa.index import load_index
+
+    out = client.predict("Who opened the Zorblatt Festival?", api_name="/ask")
+    assert set(out) == {"question", "answer", "abstained", "confidence", "answer_span", "citations", "passages"}
+    assert not out["abstained"] and out["citations"]
+    idx = load_index(server["index"])
+    for c in out["citations"]:
+        assert idx.document(c["doc_id"]).text[c["start"] : c["end"]] == c["quote"]
+    assert "Vandersloot" in out["answer"] or any("Vandersloot" in c["quote"] for c in out["citations"])
+
+
+def test_api_retrieve_returns_k_passages(client):
+    out = client.predict("strategic partnership between Iran and Russia", 2, api_name="/retrieve")
+    assert len(out) == 2
+    assert {"doc_id", "title", "start", "end", "text", "score"} <= set(out[0])
+    assert out[0]["score"] >= out[1]["score"]
+    assert len(client.predict(question="Iran", k=1, api_name="/retrieve")) == 1
+
+
+def test_readme_api_example_runs(server, capsys):
+    """The README's Python example, pointed at the test server, runs as written."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## HTTP API", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code.replace("http://127.0.0.1:7860/", server["url"]), "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip()
+
+
+def test_api_filters(client):
+    only = client.predict("festival", 5, "quillby-courier.com", api_name="/retrieve")
+    assert only and {p["source"] for p in only} == {"quillby-courier.com"}
+    assert client.predict("festival", 5, "", "2022-01-01", "2022-12-31", api_name="/retrieve")
+    assert client.predict("festival", 5, "", "2023-01-01", "", api_name="/retrieve") == []
+
+
+def test_api_errors_are_messages(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="empty"):
+        client.predict("   ", api_name="/ask")
+    with pytest.raises(AppError, match="date"):
+        client.predict("Iran", 3, "", "not a date", "", api_name="/retrieve")
+
+
+def test_port_in_use_is_one_clear_line(server):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        serve_cmd("--index", str(server["index"]), "--port", str(server["port"])),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "already in use" in lines[0] and "--port" in lines[0], proc.stderr
+
+
+def test_help_reads_well():
+    out = subprocess.run(serve_cmd("--help"), capture_output=True, text=True, timeout=60).stdout
+    for flag in ("--index", "--corpus", "--host", "--port", "127.0.0.1", "7860"):
+        assert flag in out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_a_missing_browser_skips_with_the_install_command_but_fails_under_ci(tmp_path):
+    missing = tmp_path / "chromium"
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        require_browser(missing, env={})
+    with pytest.raises(pytest.skip.Exception):
+        require_browser(missing, env={"CI": "false"})
+    for value in ("true", "1", "yes"):
+        with pytest.raises(pytest.fail.Exception, match="CI must run them"):
+            require_browser(missing, env={"CI": value})
+    missing.write_bytes(b"")
+    assert require_browser(missing, env={"CI": "true"}) == missing
+
+
+def ask(page, question: str | None = None, button=None) -> None:
+    """Type a question (or click an example button), and wait until the reply replaces the placeholder."""
+    before = page.locator("#chat [data-testid=bot]").count()
+    if button is not None:
+        button.click()
+    else:
+        page.fill("#question textarea", question)
+        page.keyboard.press("Enter")
+    page.wait_for_function(
+        """n => { const b = document.querySelectorAll('#chat [data-testid=bot]');
+                  return b.length > n && !b[b.length - 1].textContent.includes('Searching'); }""",
+        arg=before,
+        timeout=60_000,
+    )
+
+
+def test_browser_chat_sources_upload_and_escaping(browser, server, client, tmp_path):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    problems: list[str] = []
+    dialogs: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server["url"])
+    page.wait_for_selector("#question textarea")
+
+    # An example question from the row under the chat, answered with a highlighted quote.
+    example = page.locator("#examples button.qa-example").first
+    question = example.inner_text().strip()
+    assert question.endswith("?")
+    expected = client.predict(question, api_name="/ask")
+    assert not expected["abstained"]
+    ask(page, button=example)
+    reply = page.locator("#chat [data-testid=bot]").last.inner_text()
+    assert expected["answer"] in reply and "[1]" in reply
+    first_mark = page.locator("#sources .qa-excerpt mark").first
+    assert first_mark.text_content() == expected["citations"][0]["quote"]
+
+    # A click on the source opens the whole article with the span highlighted.
+    page.locator("#sources details.qa-source summary").first.click()
+    article = page.locator("#sources details.qa-source[open] .qa-article")
+    article.wait_for()
+    assert article.locator("mark").text_content() == expected["citations"][0]["quote"]
+    page.screenshot(path=str(tmp_path / "answer.png"))
+
+    # The hostile article: its markup shows as text and nothing runs.
+    ask(page, "Who opened the Zorblatt Festival?")
+    page.locator("#sources details.qa-source summary").first.click()
+    page.locator("#sources details.qa-source[open] .qa-article").wait_for()
+    shown = page.locator("#sources").inner_text()
+    assert "<script>alert(1)</script>" in shown and 'onerror="alert(2)"' in shown
+    assert "[a link](javascript:alert(3))" in shown
+    assert page.locator("#sources script, #chat script, #sources img, #corpus script").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+
+    # Markup typed into the question box is shown as typed, too.
+    ask(page, "<img src=x onerror=alert(9)> [x](javascript:alert(10)) who?")
+    assert "<img src=x onerror=alert(9)>" in page.locator("#chat [data-testid=user]").last.inner_text()
+    assert page.locator("#chat img[src=x], a[href^='javascript']").count() == 0
+
+    # An abstention looks different from an answer.
+    ask(page, "What colour is the bicycle of the Antarctic postmaster?")
+    assert page.locator("#chat [data-testid=bot]").last.locator(".qa-abstain").count() == 1
+
+    # Upload an article, see it listed, and ask about it.
+    page.get_by_role("tab", name="Articles").click()
+    upload = tmp_path / "comet.txt"
+    upload.write_text(UPLOADED_ARTICLE, encoding="utf-8")
+    page.set_input_files("#upload input[type=file]", str(upload))
+    page.wait_for_selector("#upload-status", timeout=60_000)
+    assert "Indexed comet.txt" in page.inner_text("#upload-status")
+    assert "Astronomer Spots New Comet Over Brindlewood" in page.inner_text("#corpus")
+    assert "<script>alert('title')</script>" in page.inner_text("#corpus")
+    assert (server["base"] / "uploads" / "comet.txt").exists()
+    page.get_by_role("tab", name="Sources").click()
+    ask(page, "Who first saw the Brindlewood comet?")
+    assert "Astronomer Spots New Comet Over Brindlewood" in page.inner_text("#sources")
+    assert "Marrow" in page.locator("#chat [data-testid=bot]").last.inner_text()
+
+    # The chat's clear button starts a new conversation.
+    page.locator("#chat").get_by_role("button", name=re.compile("clear", re.I)).first.click()
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=bot]').length === 0")
+    page.locator("#sources .qa-empty").wait_for()
+
+    assert dialogs == [], f"a script in an article ran: {dialogs}"
+    assert problems == [], problems
+    page.close()
+
+
+def test_screenshot_for_the_readme(browser, server, client, tmp_path):
+    """A laptop-sized view of a two-turn conversation about the repo's articles, saved for the README."""
+    page = browser.new_page(viewport={"width": 1366, "height": 820})
+    page.goto(server["url"])
+    page.wait_for_selector("#question textarea")
+    buttons = page.locator("#examples button.qa-example")
+    clean = []
+    for i in range(buttons.count()):
+        out = client.predict(buttons.nth(i).inner_text().strip(), api_name="/ask")
+        if out["citations"] and all(c["doc_id"] != "hostile.txt" for c in out["citations"]):
+            clean.append(buttons.nth(i))
+    assert clean, "some example is answered from the repo's corpus"
+    for button in clean[:2]:
+        ask(page, button=button)
+    page.locator("#sources .qa-excerpt mark").first.wait_for()
+    shot = tmp_path / "screenshot.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 20_000
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(shot, SCREENSHOT)
+    page.close()
+
+
+def test_browser_adds_a_web_page_by_its_address(server, browser):
+    """The Articles tab's address field fetches a page from a local server; its author shows in the sources."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    pages = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(ROOT / "tests" / "data" / "pages"))
+    )
+    threading.Thread(target=pages.serve_forever, daemon=True).start()
+    address = f"http://127.0.0.1:{pages.server_address[1]}/reservoir-drought.html"
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    try:
+        page.goto(server["url"])
+        page.get_by_role("tab", name="Articles").click()
+        page.fill("#url input, #url textarea", f"{address.rsplit('/', 1)[0]}/missing.html")
+        page.click("#add-url")
+        page.wait_for_selector("#upload-status.qa-error", timeout=60_000)
+        assert "HTTP 404" in page.inner_text("#upload-status")
+        page.fill("#url input, #url textarea", address)
+        page.click("#add-url")
+        page.wait_for_function(
+            "() => (document.querySelector('#upload-status') || {}).textContent?.startsWith('Indexed')",
+            timeout=60_000,
+        )
+        assert page.inner_text("#upload-status") == f"Indexed {address}: 1 new article."
+        assert "Reservoir levels fall to 31% as drought enters third month" in page.inner_text("#corpus")
+        page.get_by_role("tab", name="Sources").click()
+        ask(page, "How many people does the Altmoor reservoir supply with drinking water?")
+        assert "By Lucia Ferrante · Valley Gazette · 2022-08-09" in page.inner_text("#sources")
+    finally:
+        page.close()
+        pages.shutdown()
+        pages.server_close()

@@ -1,0 +1,116 @@
+"""HTML of the web app: escaping, highlighted quotes in context, answers and abstentions."""
+
+import html
+import re
+
+from qa.records import Answer, Citation, Document
+from qa.ui.render import (
+    chat_reply,
+    corpus_panel,
+    error_reply,
+    escape,
+    excerpt,
+    highlight,
+    paragraph_bounds,
+    sources_panel,
+)
+
+HOSTILE = (
+    "Intro line.\n"
+    "The mayor said <script>alert(1)</script> and <img src=x onerror=alert(2)> were typed "
+    "[here](javascript:alert(3)) with **bold** and $x$ in it.\n"
+    "Last line."
+)
+
+
+def _unescape(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def test_escape_leaves_no_markup_and_round_trips():
+    out = escape(HOSTILE)
+    assert "<" not in out and ">" not in out and "](" not in out and "**" not in out and "$" not in out
+    assert html.unescape(out) == HOSTILE
+
+
+def test_highlight_marks_exactly_the_span():
+    start = HOSTILE.index("<script>")
+    end = HOSTILE.index("</script>") + len("</script>")
+    out = highlight(HOSTILE, start, end)
+    marked = re.search(r"<mark>(.*?)</mark>", out, re.S).group(1)
+    assert html.unescape(marked) == "<script>alert(1)</script>"
+    assert "<script" not in out
+    assert _unescape(out) == HOSTILE
+
+
+def test_excerpt_is_the_paragraph_around_the_quote(default_text):
+    start = default_text.index("Lavrov, for his part")
+    end = default_text.index("Turkey.") + len("Turkey.")
+    doc = Document("d", "t", default_text)
+    lo, hi = paragraph_bounds(default_text, start, end)
+    assert lo <= start and end <= hi
+    shown = _unescape(excerpt(doc, start, end)).strip("…")
+    assert default_text[start:end] in shown
+
+
+def test_long_paragraphs_are_cut_around_the_quote():
+    text = " ".join(f"word{i}" for i in range(2000))
+    start = text.index("word1000")
+    end = start + len("word1000")
+    lo, hi = paragraph_bounds(text, start, end, limit=300)
+    assert lo <= start < end <= hi and hi - lo <= 300
+    out = excerpt(Document("d", "t", text), start, end)
+    assert out.startswith("…") and out.endswith("…")
+
+
+def test_answers_and_abstentions_look_different():
+    cite = Citation("d", "Title <b>", "2021-01-02", 0, 4, "Some", source="src")
+    answer = Answer("q?", "Some <i>answer</i>", False, 0.8, citations=(cite, cite))
+    reply = chat_reply(answer)
+    assert "qa-answer" in reply and "qa-abstain" not in reply
+    assert "[1]" in html.unescape(reply) and "[2]" in html.unescape(reply)
+    assert "<i>" not in reply and "<b>" not in reply
+    abstain = chat_reply(Answer("q?", None, True, 0.1))
+    assert "qa-abstain" in abstain and "I don't know" in abstain
+    assert "qa-error" in error_reply("<script>x</script>") and "<script>" not in error_reply("<script>")
+
+
+def test_sources_panel_from_a_real_answer(default_index):
+    answer = default_index.retrieve("who proposed the 3+3 format?", k=1)[0]
+    doc = default_index.document(answer.doc_id)
+    sentence_start = doc.text.index("He revealed")
+    sentence_end = doc.text.index(".", sentence_start) + 1
+    cite = Citation(
+        doc.id, doc.title, doc.published, sentence_start, sentence_end, doc.text[sentence_start:sentence_end]
+    )
+    panel = sources_panel(Answer("q", "x", False, 0.9, citations=(cite,)), {doc.id: doc})
+    marks = re.findall(r"<mark>(.*?)</mark>", panel, re.S)
+    # One mark in the excerpt, one in the whole article a click opens; both are exactly the quote.
+    assert len(marks) == 2 and all(html.unescape(m) == cite.quote for m in marks)
+    assert escape(doc.title) in panel and doc.published in panel
+    assert "<details" in panel and 'class="qa-article"' in panel
+    assert "No source" in sources_panel(Answer("q", None, True, 0.1), {})
+
+
+def test_corpus_panel_counts_and_escapes():
+    docs = [{"id": "a", "title": "<script>t</script>", "source": "s", "published": None, "chunks": 3}] * 3
+    out = corpus_panel(docs, limit=2)
+    assert "3 articles, 9 passages" in out and "and 1 more" in out and "<script>" not in out
+
+
+def test_source_card_shows_author_site_and_page():
+    text = "Page one text.\n\nThe cabinet agreed the funding on Wednesday."
+    doc = Document(
+        "r.pdf",
+        "Libraries funded",
+        text,
+        source="Westshire <Post>",
+        published="2021-06-30",
+        meta={"author": "Tom *Hale*"},
+    )
+    start = text.index("The cabinet")
+    cite = Citation(doc.id, doc.title, doc.published, start, len(text), text[start:], source=doc.source, page=2)
+    panel = sources_panel(Answer("q", "Wednesday", False, 0.9, citations=(cite,)), {doc.id: doc})
+    meta = re.search(r'<div class="qa-meta">(.*?)</div>', panel).group(1)
+    assert _unescape(meta) == "By Tom *Hale* · Westshire <Post> · 2021-06-30 · page 2"
+    assert "<Post>" not in meta and "*Hale*" not in meta, "metadata is escaped like article text"
