@@ -20,6 +20,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--base", default=None, help="starting weights (default: the bundled all-MiniLM-L6-v2)")
     p.add_argument("--max-examples", type=int, default=0, help="use at most this many examples (0: all)")
     p.add_argument("--neg-ratio", type=float, default=0.12, help="made-up unanswerable examples per answerable one")
+    p.add_argument(
+        "--cut-ratio",
+        type=float,
+        default=0.0,
+        help="unanswerable examples per answerable one made by cutting the sentences that hold the answer "
+        "out of its own paragraph (the near misses retrieval brings)",
+    )
     p.add_argument("--max-len", type=int, default=192, help="tokens in a window, question included")
     p.add_argument("--stride", type=int, default=64, help="tokens shared by neighbouring windows")
     p.add_argument(
@@ -90,6 +98,26 @@ def add_negatives(rows: list[dict], ratio: float, seed: int, pool: list[dict] | 
             made.append(
                 {**r, "id": r["id"] + "-neg", "context": rng.choice(others), "answers": [], "answer_starts": []}
             )
+    return rows + made
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+def add_cut_negatives(rows: list[dict], ratio: float, seed: int) -> list[dict]:
+    """Unanswerable examples: an answerable paragraph with every sentence that holds an answer cut out."""
+    rng = random.Random(seed + 4)
+    made = []
+    for r in rows:
+        if not r["answers"] or rng.random() >= ratio:
+            continue
+        answers = [a.lower() for a in r["answers"]]
+        kept = [s for s in _SENTENCE_END.split(r["context"]) if not any(a in s.lower() for a in answers)]
+        context = " ".join(kept)
+        # Too little left reads as noise, not as a near miss.
+        if len(kept) < 2 or len(context) < 200 or any(a in context.lower() for a in answers):
+            continue
+        made.append({**r, "id": r["id"] + "-cut", "context": context, "answers": [], "answer_starts": []})
     return rows + made
 
 
@@ -185,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     all_rows = read_examples(args.data, 0, args.seed)
     rows = all_rows[: args.max_examples] if args.max_examples else all_rows
     rows = add_negatives(rows, args.neg_ratio, args.seed, pool=all_rows)
+    rows = add_cut_negatives(rows, args.cut_ratio, args.seed)
     feats = featurize(rows, tokenizer, args.max_len, args.stride, args.keep_missed, args.seed)
     order = batches(feats, args.batch, args.seed, args.epochs)
     n_unans = sum(1 for f in feats if f[1] == 0)
