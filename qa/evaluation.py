@@ -142,10 +142,11 @@ def _index_matches(index_dir: Path, corpus: Path) -> bool:
     from qa.ingest.chunking import ChunkerSettings
     from qa.ingest.corpus import load_corpus
     from qa.ingest.documents import content_hash
-    from qa.store.generations import Store, current_generation
+    from qa.search.sharded import open_generation
+    from qa.store.generations import current_generation
 
     try:
-        store = Store(current_generation(index_dir))
+        store = open_generation(current_generation(index_dir))
     except QAError:
         return False
     try:

@@ -115,6 +115,21 @@ def test_whole_run_reports_every_metric_and_reuses_its_index(eval_set):
     assert "recall@5" in text and "span_hit@1" in text and "4 questions" in text
 
 
+def test_a_resharded_default_index_is_reused(eval_set, tmp_path):
+    from qa.build.shard_build import reshard_index
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for name in ("corpus.jsonl", "questions.jsonl"):
+        (folder / name).write_bytes((eval_set / name).read_bytes())
+    evaluate_set(folder, limit=1, progress=False)
+    reshard_index(folder / ".index", 2)
+    generation = (folder / ".index" / "CURRENT").read_text()
+    result = evaluate_set(folder, progress=False)
+    assert (folder / ".index" / "CURRENT").read_text() == generation, "the sharded index matches the corpus"
+    assert result["retrieval"]["recall@1"] == 1.0
+
+
 def test_read_only_set_builds_its_index_in_the_cache(eval_set, tmp_path, monkeypatch):
     ro = tmp_path / "ro"
     ro.mkdir()

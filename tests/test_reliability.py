@@ -26,6 +26,7 @@ from conftest import ROOT
 
 from qa.answer.questions import MAX_QUESTION_CHARS
 from qa.build.indexing import add_documents, build_index
+from qa.build.shard_build import reshard_index
 from qa.cli import main as cli_main
 from qa.errors import IndexCorruptError, InputError
 from qa.index import load_index
@@ -670,6 +671,33 @@ def test_a_full_disk_fails_in_one_line_and_leaves_the_live_index(base, base_ids,
         assert_nothing_lost(index, base_ids | set(NEW_ARTICLES))
 
 
+def test_a_full_disk_during_a_sharded_update_leaves_the_live_index(base, base_ids, tmp_path):
+    """Sharded indexes write their new generation under the same guard: one line, nothing half-written left."""
+    _, base_index = base
+    index = copy_index(base_index, tmp_path / "sharded")
+    reshard_index(index, 2)
+    live = current_generation(index).name
+    script = tmp_path / "child.py"
+    script.write_text(DISK_FULL_CHILD, encoding="utf-8")
+    additions = write_corpus(tmp_path / "additions", NEW_ARTICLES)
+    proc = subprocess.run(
+        [sys.executable, str(script), "start", "-q", "index", "add", str(additions), "--index", str(index)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert_one_line_error(proc.returncode, proc.stderr, f"could not write the index at {index}")
+    assert "the index in use is intact" in proc.stderr
+    assert not list(index.glob("tmp-*"))
+    assert current_generation(index).name == live
+    assert_nothing_lost(index, base_ids)
+    code, _, err = run_cli_subprocess("index", "add", str(additions), index)
+    assert code == 0, err
+    assert_nothing_lost(index, base_ids | set(NEW_ARTICLES))
+
+
 def run_cli_subprocess(command: str, mode: str, source: str, index: Path) -> tuple[int, str, str]:
     proc = subprocess.run(
         [sys.executable, "-m", "qa.cli", "-q", command, mode, source, "--index", str(index)],
@@ -688,6 +716,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from qa.build.indexing import add_documents, build_index
+from qa.build.shard_build import reshard_index
     index, corpus, *adds = sys.argv[1:]
     for path in adds:
         add_documents([path], index)

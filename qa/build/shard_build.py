@@ -35,10 +35,10 @@ from qa.store.generations import (
     copy_store,
     create_store,
     current_generation,
-    new_workdir,
     now_iso,
     publish,
     write_lock,
+    writing,
 )
 from qa.store.shards import (
     ShardSet,
@@ -196,15 +196,11 @@ def build_sharded_index(
     if workers is None:
         workers = min(shards, len(os.sched_getaffinity(0)))
     with write_lock(index_dir):
-        work = new_workdir(index_dir)
-        try:
+        with writing(index_dir) as work:
             jobs = [ShardJob(str(work / shard_name(i)), i, template, tuple(g)) for i, g in enumerate(groups)]
             manifests = run_shard_jobs(jobs, max(1, workers), progress)
             write_shard_set(work, shards)
             publish(index_dir, work)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
     chunks = sum(m.chunks for m in manifests)
     return _report(index_dir, manifests, t0, added=len(docs), embedded_chunks=chunks, skipped=tuple(report.skipped))
 
@@ -244,8 +240,7 @@ def add_to_shards(
     settings = ChunkerSettings(**template.chunker)
     groups = split_documents(docs, shard_set.shards)
     hashes = {d.id: content_hash(d) for d in docs}
-    work = new_workdir(index_dir)
-    try:
+    with writing(index_dir) as work:
         stores, all_texts, updated, changed_count = {}, [], 0, 0
         for i, group in enumerate(groups):
             if not group:
@@ -268,9 +263,6 @@ def add_to_shards(
         write_shard_set(work, shard_set.shards, built_at=shard_set.built_at)
         manifests = [Manifest.read(work / shard_name(i) / MANIFEST) for i in range(shard_set.shards)]
         publish(index_dir, work)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return _report(
         index_dir,
         manifests,
@@ -290,8 +282,7 @@ def remove_from_shards(index_dir: Path, ids: Sequence[str]) -> BuildReport:
     by_shard: dict[int, list[str]] = {}
     for doc_id in ids:
         by_shard.setdefault(shard_of(doc_id, shard_set.shards), []).append(doc_id)
-    work = new_workdir(index_dir)
-    try:
+    with writing(index_dir) as work:
         stores = {}
         for i in range(shard_set.shards):
             if i not in by_shard:
@@ -315,9 +306,6 @@ def remove_from_shards(index_dir: Path, ids: Sequence[str]) -> BuildReport:
         write_shard_set(work, shard_set.shards, built_at=shard_set.built_at)
         manifests = [Manifest.read(work / shard_name(i) / MANIFEST) for i in range(shard_set.shards)]
         publish(index_dir, work)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return _report(index_dir, manifests, t0, removed=removed)
 
 
@@ -365,8 +353,7 @@ def reshard_index(index_dir: str | Path, shards: int, progress: bool = False) ->
         gen = current_generation(index_dir)
         sources = _generation_stores(gen)
         template = replace(sources[0].manifest, documents=0, chunks=0, tokens=0, files={}, updated_at=now_iso())
-        work = new_workdir(index_dir)
-        try:
+        with writing(index_dir) as work:
             folders = [work] if shards == 1 else [work / shard_name(i) for i in range(shards)]
             targets = []
             for i, folder in enumerate(folders):
@@ -392,7 +379,4 @@ def reshard_index(index_dir: str | Path, shards: int, progress: bool = False) ->
             if shards > 1:
                 write_shard_set(work, shards)
             publish(index_dir, work)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
     return _report(index_dir, manifests, t0, unchanged=moved)

@@ -234,17 +234,19 @@ def new_workdir(index_dir: Path) -> Path:
 
 @contextmanager
 def writing(index_dir: Path) -> Iterator[Path]:
-    """A fresh work folder for a new generation; if writing it fails (a full disk, no permission), the folder is
-    removed and IndexWriteError raised, leaving the live generation as it was."""
+    """A fresh work folder for a new generation, removed if anything fails before it is published; a failed
+    write (a full disk, no permission) is reported as IndexWriteError, the live generation left as it was."""
     work: Path | None = None
     try:
         work = new_workdir(index_dir)
         yield work
-    except (OSError, sqlite3.Error, RuntimeError) as exc:
-        if isinstance(exc, RuntimeError) and "write" not in str(exc).lower():
-            raise  # only FAISS reports its failed writes as RuntimeError; others are not about the disk
+    except BaseException as exc:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
+        if not isinstance(exc, (OSError, sqlite3.Error, RuntimeError)):
+            raise
+        if isinstance(exc, RuntimeError) and "write" not in str(exc).lower():
+            raise  # only FAISS reports its failed writes as RuntimeError; others are not about the disk
         if isinstance(exc, OSError):
             reason = describe_os_error(exc)
         else:  # SQLite says "disk I/O error" or "database or disk is full"; FAISS "write error in PATH: ..."
