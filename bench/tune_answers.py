@@ -9,6 +9,8 @@ rule), span hit (the span lies in the gold document and holds a gold answer), an
 precision / recall. The chosen setting maximises, averaged over the sets given, SQuAD 2.0's overall
 F1 (answerable F1 plus correct abstentions, over all questions), among the settings that keep the
 answerable F1 of every set at --min-f1 or above: abstain as much as short-answer quality allows.
+Then SURE_GAP: the smallest gap over no-answer that lets answering stop after the first passages
+while every set loses at most --max-loss of answerable F1.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answer.answering import READ_PASSAGES  # noqa: E402
+from qa.answer.answering import FIRST_READ, READ_PASSAGES  # noqa: E402
 from qa.evaluation import QUESTIONS_FILE, contains_answer, exact_match, load_questions, open_set_index, token_f1  # noqa: E402
 
 WEIGHTS = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0)
@@ -39,7 +41,8 @@ def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> 
     rows = []
     for q in tqdm(questions, desc="reading", unit="q", file=sys.stderr):
         passages = idx.retrieve(q.question, k=READ_PASSAGES)
-        reading = idx.reader.read(q.question, [p.text for p in passages])
+        # Every passage's spans, so that reading only the first FIRST_READ can be replayed exactly.
+        reading = idx.reader.read(q.question, [p.text for p in passages], top=5 * READ_PASSAGES)
         spans = [
             {
                 "text": s.text.strip(" ,;:"),
@@ -48,6 +51,7 @@ def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> 
                 "no_answer": s.no_answer,
                 "retrieval": passages[s.passage].score,
                 "gold_doc": passages[s.passage].doc_id == q.doc_id,
+                "passage": s.passage,
             }
             for s in reading.spans
         ]
@@ -55,12 +59,21 @@ def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> 
     return rows
 
 
-def score(rows: list[dict], weight: float, margin: float) -> dict[str, float]:
-    """The figures of one setting."""
-    f1 = em = hit = right_abstain = wrong_abstain = 0.0
+def best_span(spans: list[dict], weight: float, sure: float) -> tuple[dict | None, bool]:
+    """The span answering picks, and whether the passages after the first FIRST_READ were read for it."""
+    first = [s for s in spans if s["passage"] < FIRST_READ]
+    if first and max(s["gap"] for s in first) >= sure:
+        spans = first
+    return max(spans, key=lambda s: s["gap"] + weight * s["retrieval"], default=None), spans is not first
+
+
+def score(rows: list[dict], weight: float, margin: float, sure: float = float("inf")) -> dict[str, float]:
+    """The figures of one setting; `sure` is the gap that spares reading past the first passages."""
+    f1 = em = hit = right_abstain = wrong_abstain = read_all = 0.0
     n_ans = sum(1 for r in rows if r["answers"])
     for r in rows:
-        best = max(r["spans"], key=lambda s: s["gap"] + weight * s["retrieval"], default=None)
+        best, read_rest = best_span(r["spans"], weight, sure)
+        read_all += read_rest
         abstain = best is None or best["gap"] < margin
         if r["answers"]:
             if abstain:
@@ -79,6 +92,7 @@ def score(rows: list[dict], weight: float, margin: float) -> dict[str, float]:
         "abstention_precision": right_abstain / max(1, right_abstain + wrong_abstain),
         "abstention_recall": right_abstain / max(1, n_un),
         "objective": (f1 + right_abstain) / max(1, len(rows)),
+        "read_all": read_all / max(1, len(rows)),
     }
 
 
@@ -90,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reader", default=None, help="a Hugging Face QA folder (default: the shipped reader)")
     p.add_argument("--readings", type=Path, default=None, help="a folder to save the readings to / reuse them from")
     p.add_argument("--min-f1", type=float, default=0.65, help="answerable F1 every set must keep (default 0.65)")
+    p.add_argument(
+        "--max-loss", type=float, default=0.003, help="answerable F1 a set may lose to early stopping (default 0.003)"
+    )
     args = p.parse_args(argv)
     sets = {}
     for set_dir in args.set_dirs:
@@ -133,6 +150,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  {m:6.2f}  {figures}")
     print(f"chosen: RETRIEVAL_WEIGHT = {best[0]}, NO_ANSWER_MARGIN = {best[1]}")
+    # Reading the first passages alone: the smallest sure gap whose answers lose at most --max-loss of F1.
+    print(f"reading the first {FIRST_READ} passages alone when a span beats no-answer by SURE_GAP:")
+    full = {name: score(rows, *best) for name, rows in sets.items()}
+    chosen_sure = None
+    for sure in [g / 2 for g in range(8, 41)]:
+        part = {name: score(rows, *best, sure=sure) for name, rows in sets.items()}
+        figures = "  ".join(
+            f"{name[:10]} F1 {s['f1']:.3f} ({s['f1'] - full[name]['f1']:+.3f}) read all {s['read_all']:.2f}"
+            for name, s in part.items()
+        )
+        print(f"  {sure:5.1f}  {figures}")
+        if chosen_sure is None and all(full[n]["f1"] - part[n]["f1"] <= args.max_loss for n in part):
+            chosen_sure = sure
+    print(f"chosen: SURE_GAP = {chosen_sure}")
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
@@ -39,6 +40,11 @@ class Index(Protocol):
 
 # Passages the reader reads: retrieval's top few hold the answer almost always (Recall@5 0.96).
 READ_PASSAGES = 5
+# The first passages are read alone; the rest only when no span of those beats no-answer by SURE_GAP.
+# Most questions are settled by retrieval's top two, and a later passage, ranked lower by retrieval,
+# rarely beats a span that sure: reading it costs more time than it adds answers (bench/tune_answers.py).
+FIRST_READ = 2
+SURE_GAP = 8.0
 # How much a passage's fused retrieval score (0..1) adds to a span's reader score when spans of
 # different passages are compared, and the margin over no-answer below which the reader abstains.
 # Both fitted by bench/tune_answers.py on squad2-tune and wikinews-dev: the most abstention that keeps
@@ -86,6 +92,17 @@ def _near_last_answer(passage: Passage, history: Sequence[Any] | None) -> bool:
         c.doc_id == passage.doc_id and passage.start <= c.end + 300 and passage.end >= c.start - 300
         for c in last.citations
     )
+
+
+def _read(reader: Reader, question: str, passages: Sequence[Passage]) -> tuple[ReadSpan, ...]:
+    """The reader's spans over the passages, best first; the first FIRST_READ are read alone, and when one
+    of their spans beats no-answer by SURE_GAP the rest are not read."""
+    first = reader.read(question, [p.text for p in passages[:FIRST_READ]]).spans
+    if len(passages) <= FIRST_READ or (first and first[0].gap >= SURE_GAP):
+        return first
+    rest = reader.read(question, [p.text for p in passages[FIRST_READ:]]).spans
+    shifted = [replace(sp, passage=sp.passage + FIRST_READ) for sp in rest]
+    return tuple(sorted((*first, *shifted), key=lambda sp: -sp.gap))
 
 
 def _rank_spans(
@@ -253,8 +270,7 @@ def answer_question(
     read = passages[:READ_PASSAGES]
     follow_up = search_text != question
     asked = reader_question(question, history) if follow_up else question
-    reading = index.reader.read(asked, [p.text for p in read])
-    ranked = _rank_spans(reading.spans, read, follow_up, history)
+    ranked = _rank_spans(_read(index.reader, asked, read), read, follow_up, history)
     shown = tuple((_reranked(read, ranked) + list(passages[READ_PASSAGES:]))[:k])
     if not ranked:
         return Answer(question, None, True, 0.0, (), shown, search_text)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import shared_path
 
+from qa.answer import answering
 from qa.answer.answering import answer_question, fullest_name
 from qa.evaluation import contains_answer, normalize_answer
 
@@ -109,6 +110,24 @@ def test_follow_up_lists_the_countries(default_index):
     assert a.text == "Azerbaijan and Turkey"
     assert "supportive of this initiative" in a.citations[0].quote
     assert_citations_exact(default_index, a)
+
+
+def test_later_passages_are_read_only_when_the_first_are_not_sure(default_index, monkeypatch):
+    question = "Who joined the talks via video conference?"
+    passages = default_index.retrieve(question, k=answering.READ_PASSAGES)
+    assert len(passages) > answering.FIRST_READ
+    sure = answering._read(default_index.reader, question, passages)
+    assert sure[0].gap >= answering.SURE_GAP and sure[0].text.strip() in (
+        "Vladimir Putin",
+        "Russian President Vladimir Putin",
+    )
+    assert all(sp.passage < answering.FIRST_READ for sp in sure)
+    monkeypatch.setattr(answering, "SURE_GAP", float("inf"))
+    every = answering._read(default_index.reader, question, passages)
+    assert {sp.passage for sp in every} - set(range(answering.FIRST_READ)), "the rest were read"
+    first = (every[0].passage, every[0].start, every[0].end)
+    assert first == (sure[0].passage, sure[0].start, sure[0].end), "the span read first is the same either way"
+    assert [sp.gap for sp in every] == sorted((sp.gap for sp in every), reverse=True)
 
 
 def test_fullest_name_drops_titles_and_fillers():
