@@ -126,3 +126,21 @@ def test_cluster_bench_in_process_parts_report_builds_and_shard_latency():
     assert all(b["chunks_per_s"] > 0 for b in r["builds"].values())
     assert set(r["retrieve"]) == {"unsharded", "1 shards, threads", "2 shards, threads"}
     assert all(0 < p["p50_ms"] <= p["p95_ms"] for p in r["retrieve"].values())
+
+
+def test_article_list_bench_times_a_page_against_the_whole_list():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "bench/article_list.py", "--documents", "120", "--shards", "2", "--repeat", "1", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    one, two = json.loads(proc.stdout)["runs"]
+    assert (one["documents"], one["shards"], two["documents"], two["shards"]) == (121, 1, 121, 2)
+    for run in (one, two):
+        keys = ("first_page_whole_list_ms", "first_page_ms", "search_first_page_ms", "last_page_ms")
+        assert all(run[k] > 0 for k in keys)

@@ -251,6 +251,13 @@ def theme():
     return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=sans, font_mono=mono)
 
 
+def _line_box(placeholder: str, elem_id: str):
+    """A one-line text field without a label, filling its row beside a button."""
+    import gradio as gr
+
+    return gr.Textbox(show_label=False, placeholder=placeholder, elem_id=elem_id, scale=5, max_lines=1)
+
+
 def build_app(app: App, examples: list[str] | None = None):
     """The Gradio Blocks of the web app, with the named API endpoints /ask and /retrieve."""
     import gradio as gr
@@ -310,24 +317,12 @@ def build_app(app: App, examples: list[str] | None = None):
                             height=120,
                         )
                         with gr.Row(equal_height=True):
-                            url = gr.Textbox(
-                                show_label=False,
-                                placeholder="or a web page's address: https://…",
-                                elem_id="url",
-                                scale=5,
-                                max_lines=1,
-                            )
+                            url = _line_box("or a web page's address: https://…", "url")
                             fetch = gr.Button("Add page", size="sm", elem_id="add-url", scale=1, min_width=90)
                         status = gr.HTML("", elem_id="upload-status-box", js_on_load=None)
                         panel, _, before, after = app._page("", 0)
                         with gr.Row(equal_height=True, elem_id="article-nav"):
-                            search = gr.Textbox(
-                                show_label=False,
-                                placeholder="Search articles…",
-                                elem_id="article-search",
-                                scale=5,
-                                max_lines=1,
-                            )
+                            search = _line_box("Search articles…", "article-search")
                             previous = gr.Button(
                                 "‹ Previous",
                                 size="sm",
