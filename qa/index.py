@@ -22,6 +22,8 @@ from qa.search.sharded import ShardBackend, ShardedStore, open_generation
 from qa.store.generations import CURRENT, Manifest, Store, current_generation
 
 _QUERY_CACHE = 256
+# A page of the article list is at most this long: enough for any screen, small enough to stay cheap.
+MAX_PAGE = 1000
 
 
 class Index:
@@ -161,8 +163,17 @@ class Index:
         return doc
 
     def documents(self) -> list[dict[str, Any]]:
-        """Metadata and chunk counts of every indexed document."""
+        """Metadata and chunk counts of every indexed document, newest first (reads them all: see `documents_page`)."""
         return self.store.documents()
+
+    def documents_page(self, query: str = "", offset: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+        """Up to `limit` documents from `offset` of the `documents` list, keeping those whose title, source or id
+        contains `query` (any case), and how many match in all; answered by SQLite without reading the rest."""
+        for name, value, low, high in (("offset", offset, 0, None), ("limit", limit, 1, MAX_PAGE)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low or (high and value > high):
+                bounds = f"from {low} to {high}" if high else f"of at least {low}"
+                raise InputError(f"{name} must be a whole number {bounds}, not {value!r}")
+        return self.store.documents_page((query or "").strip(), offset, limit)
 
     def stats(self) -> dict[str, Any]:
         """Counts, model and settings of the index."""

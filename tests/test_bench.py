@@ -8,18 +8,17 @@ import sys
 from conftest import CORPUS, ROOT
 
 
-def test_build_and_search_reports_throughput_and_latency():
+def bench_json(script: str, *args: str, timeout: int = 300) -> dict:
+    """Run `bench/<script> ... --json` as a user would and return the figures it printed."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "bench/build_and_search.py", str(CORPUS), "--queries", "5", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    cmd = [sys.executable, f"bench/{script}", *args, "--json"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
     assert proc.returncode == 0, proc.stderr
-    r = json.loads(proc.stdout)
+    return json.loads(proc.stdout)
+
+
+def test_build_and_search_reports_throughput_and_latency():
+    r = bench_json("build_and_search.py", str(CORPUS), "--queries", "5")
     assert r["documents"] == 1 and r["chunks"] >= 5 and r["tokens"] > 500
     assert r["chunks_per_s"] > 0 and r["tokens_per_s"] > r["chunks_per_s"]
     # int8 kernels can beat the float32 matmul the fraction is measured against, so no upper bound.
@@ -87,17 +86,7 @@ def test_html_extraction_reports_boilerplate_answers_and_build_cost(tmp_path):
     ]
     small = tmp_path / "wikinews.jsonl"
     small.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "bench/html_extraction.py", "--wikinews", str(small), "--repeat", "1", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    r = json.loads(proc.stdout)
+    r = bench_json("html_extraction.py", "--wikinews", str(small), "--repeat", "1", timeout=600)
     before, after = r["boilerplate"]["before"], r["boilerplate"]["after"]
     assert before["pages"] == after["pages"] == 5
     assert after["boilerplate_sentences_indexed"] < before["boilerplate_sentences_indexed"]
@@ -111,18 +100,16 @@ def test_html_extraction_reports_boilerplate_answers_and_build_cost(tmp_path):
 
 
 def test_cluster_bench_in_process_parts_report_builds_and_shard_latency():
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "bench/cluster.py", str(CORPUS), "--queries", "5", "--shards", "1,2", "--no-ray", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    r = json.loads(proc.stdout)
+    r = bench_json("cluster.py", str(CORPUS), "--queries", "5", "--shards", "1,2", "--no-ray")
     assert r["chunks"] >= 5 and set(r["builds"]) == {"in-process", "2 local processes"}
     assert all(b["chunks_per_s"] > 0 for b in r["builds"].values())
     assert set(r["retrieve"]) == {"unsharded", "1 shards, threads", "2 shards, threads"}
     assert all(0 < p["p50_ms"] <= p["p95_ms"] for p in r["retrieve"].values())
+
+
+def test_article_list_bench_times_a_page_against_the_whole_list():
+    one, two = bench_json("article_list.py", "--documents", "120", "--shards", "2", "--repeat", "1")["runs"]
+    assert (one["documents"], one["shards"], two["documents"], two["shards"]) == (121, 1, 121, 2)
+    for run in (one, two):
+        keys = ("first_page_whole_list_ms", "first_page_ms", "search_first_page_ms", "last_page_ms")
+        assert all(run[k] > 0 for k in keys)

@@ -63,6 +63,14 @@ class ShardReader:
         assert self.store is not None
         return self.store.documents()
 
+    def document_keys(self, query: str, offset: int, limit: int) -> tuple[list[tuple[str | None, str, str]], int]:
+        assert self.store is not None
+        return self.store.document_keys(query, offset, limit)
+
+    def documents_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
+        assert self.store is not None
+        return self.store.documents_by_id(ids)
+
     def document_hashes(self) -> dict[str, str]:
         assert self.store is not None
         return self.store.document_hashes()
@@ -111,6 +119,14 @@ def _merge(lists: list[list[tuple[int, float]]], limit: int) -> list[tuple[int, 
         return merged
     last = merged[limit - 1][1]
     return [p for p in merged if p[1] >= last]
+
+
+def _list_order(keys: list[tuple[str | None, str, str]]) -> list[tuple[str | None, str, str]]:
+    """(published, title, id) keys in the document list's order: newest first, undated last, then by title and id,
+    as SQLite orders them (its text order is Python's: both compare code points)."""
+    keys = sorted(keys, key=lambda k: (k[1], k[2]))
+    keys.sort(key=lambda k: (k[0] is not None, k[0] or ""), reverse=True)
+    return keys
 
 
 class ShardedStore:
@@ -198,9 +214,23 @@ class ShardedStore:
     def documents(self) -> list[dict[str, Any]]:
         """Every document's metadata with its chunk count, newest first then by title (as `Store.documents`)."""
         rows = [row for part in self._each("documents") for row in part]
-        rows.sort(key=lambda r: (r["title"], r["id"]))
-        rows.sort(key=lambda r: r["published"] or "", reverse=True)  # undated ones last, as in SQLite
-        return rows
+        order = _list_order([(r["published"], r["title"], r["id"]) for r in rows])
+        by_id = {r["id"]: r for r in rows}
+        return [by_id[key[2]] for key in order]
+
+    def documents_page(self, query: str = "", offset: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+        """One page of the document list, as `Store.documents_page` gives it for one unsharded store.
+
+        Each shard sends the keys of its first offset + limit matches, so a deep page costs more than the first."""
+        parts = self._each("document_keys", query, 0, offset + limit)
+        page = _list_order([key for keys, _ in parts for key in keys])[offset : offset + limit]
+        by_shard: dict[int, list[str]] = {}
+        for _, _, doc_id in page:
+            by_shard.setdefault(shard_of(doc_id, self.shard_set.shards), []).append(doc_id)
+        found = {}
+        for part in self.backend.run([(s, "documents_by_id", (ids,)) for s, ids in by_shard.items()]) if page else []:
+            found.update((r["id"], r) for r in part)
+        return [found[key[2]] for key in page if key[2] in found], sum(total for _, total in parts)
 
     def document_hashes(self) -> dict[str, str]:
         hashes: dict[str, str] = {}

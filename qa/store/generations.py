@@ -17,6 +17,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -83,6 +84,12 @@ CREATE INDEX chunks_doc ON chunks(doc_id);
 CREATE INDEX documents_source ON documents(source);
 CREATE INDEX documents_published ON documents(published);
 """
+# The article list's order, covering the columns its search reads: a page is read from this index alone,
+# without sorting or scanning the article texts. Created when a generation is finished, so older indexes
+# gain it with their next update (until then SQLite sorts).
+LIST_INDEX = "CREATE INDEX IF NOT EXISTS documents_list ON documents(published DESC, title, id, source)"
+LIST_ORDER = "d.published DESC, d.title, d.id"
+_DOCUMENT_COLUMNS = ("id", "title", "source", "published", "url", "chars", "chunks")
 
 
 @dataclass(frozen=True)
@@ -413,6 +420,7 @@ class Store:
             else:
                 conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             conn.execute(f"PRAGMA query_only = {0 if self.writable else 1}")
+            conn.create_function(_FOLD, 1, _casefold, deterministic=True)
             self._local.conn = conn
             with self._conn_lock:
                 self._connections.append(conn)
@@ -436,17 +444,46 @@ class Store:
         return _document(row) if row else None
 
     def documents(self) -> list[dict[str, Any]]:
-        """Every document's metadata (no text) with its chunk count, by title."""
+        """Every document's metadata (no text) with its chunk count, newest first then by title."""
         rows = (
             self.connection()
             .execute(
                 "SELECT d.id, d.title, d.source, d.published, d.url, length(d.text), count(c.id) "
-                "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.published DESC, d.title, d.id"
+                f"FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id ORDER BY {LIST_ORDER}"
             )
             .fetchall()
         )
-        keys = ("id", "title", "source", "published", "url", "chars", "chunks")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(_DOCUMENT_COLUMNS, r)) for r in rows]
+
+    def documents_page(self, query: str = "", offset: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
+        """The documents at `offset` (at most `limit`) of the list `documents` gives, keeping those whose title,
+        source or id contains `query` (any case), and how many match in all."""
+        keys, total = self.document_keys(query, offset, limit)
+        return self.documents_by_id([k[2] for k in keys]), total
+
+    def document_keys(self, query: str, offset: int, limit: int) -> tuple[list[tuple[str | None, str, str]], int]:
+        """(published, title, id) of the matching documents at `offset`, in list order, and how many match."""
+        where, args = _list_filter_sql(query)
+        conn = self.connection()
+        total = conn.execute(f"SELECT count(*) FROM documents d WHERE {where}", args).fetchone()[0]
+        keys = conn.execute(
+            f"SELECT d.published, d.title, d.id FROM documents d WHERE {where} ORDER BY {LIST_ORDER} LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        ).fetchall()
+        return keys, total
+
+    def documents_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Metadata and chunk counts of these documents, in the order given (unknown ids are left out)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.connection().execute(
+            "SELECT d.id, d.title, d.source, d.published, d.url, length(d.text), "
+            f"(SELECT count(*) FROM chunks c WHERE c.doc_id = d.id) FROM documents d WHERE d.id IN ({marks})",
+            ids,
+        )
+        found = {r[0]: dict(zip(_DOCUMENT_COLUMNS, r)) for r in rows}
+        return [found[i] for i in ids if i in found]
 
     def document_hashes(self) -> dict[str, str]:
         return dict(self.connection().execute("SELECT id, hash FROM documents"))
@@ -575,6 +612,7 @@ class Store:
             "(SELECT coalesce(sum(n_tokens), 0) FROM chunks)"
         ).fetchone()
         update_lexical(self.folder, conn)
+        conn.execute(LIST_INDEX)
         conn.execute("PRAGMA optimize")
         self.close()
         faiss.write_index(self.vectors, str(self.folder / VECTORS))
@@ -634,6 +672,27 @@ def _filter_sql(source: str | None, published_from: str | None, published_to: st
         clauses.append("d.published <= ?")
         args.append(published_to)
     return clauses, args
+
+
+_FOLD = "qa_casefold"
+
+
+def _casefold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _list_filter_sql(query: str) -> tuple[str, list]:
+    """The article list's search: title, source or id containing `query`, in any case."""
+    query = query.strip()
+    if not query:
+        return "1", []
+    columns = ("d.title", "d.source", "d.id")
+    if query.isascii():
+        # LIKE ignores the case of ASCII letters and runs inside SQLite, so it is the fast path.
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query) + "%"
+        return "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")", [pattern] * len(columns)
+    # SQLite folds only ASCII letters: other alphabets are folded by Python (slower, so only when needed).
+    return "(" + " OR ".join(f"instr({_FOLD}({c}), ?) > 0" for c in columns) + ")", [query.casefold()] * len(columns)
 
 
 def _metadata_filter_sql(

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 ALL_SOURCES = "All sources"
 DEFAULT_K = 5
 MAX_K = 20
+# Articles per page of the Articles tab: the list is read a page at a time, never whole.
+PAGE_SIZE = 50
 QUEUE_CONCURRENCY = 8
 
 
@@ -162,22 +164,42 @@ class App:
         answers = [*answers, answer]
         yield [*chat, {"role": "assistant", "content": chat_reply(answer)}], answers, self._sources(answer), ""
 
-    def corpus_view(self) -> tuple[str, str, Any]:
-        """Header, corpus table and source choices as the index holds them now."""
+    def _page(self, query: str, offset: int) -> tuple[str, int, bool, bool]:
+        """A page of the article list, the offset it starts at, and whether pages come before and after it."""
+        query = (query or "").strip()
+        offset = max(0, offset)
+        rows, total = self.index.documents_page(query, offset, PAGE_SIZE)
+        if not rows and offset and total:  # the list shrank under the page shown: show its last page instead
+            offset = (total - 1) // PAGE_SIZE * PAGE_SIZE
+            rows, total = self.index.documents_page(query, offset, PAGE_SIZE)
+        return corpus_panel(rows, total, offset, query), offset, offset > 0, offset + len(rows) < total
+
+    def article_page(self, query: str, offset: Any = 0, step: int = 0) -> tuple[Any, ...]:
+        """The article list `step` pages on from `offset` for the search `query`, with the buttons' states."""
+        import gradio as gr
+
+        try:
+            start = int(offset or 0) + step * PAGE_SIZE
+        except (TypeError, ValueError):
+            start = 0
+        panel, start, before, after = self._page(query, start)
+        return panel, start, gr.update(interactive=before), gr.update(interactive=after)
+
+    def corpus_view(self, query: str = "", offset: Any = 0) -> tuple[Any, ...]:
+        """Header, the article list's page and the source choices as the index holds them now."""
         import gradio as gr
 
         stats = self.index.stats()
-        choices = [ALL_SOURCES, *stats["sources"]]
         return (
             header(stats["documents"], stats["chunks"]),
-            corpus_panel(self.index.documents()),
-            gr.update(choices=choices),
+            *self.article_page(query, offset),
+            gr.update(choices=[ALL_SOURCES, *stats["sources"]]),
         )
 
-    def fetch_url(self, url: str) -> tuple[Any, ...]:
+    def fetch_url(self, url: str, query: str = "", offset: Any = 0) -> tuple[Any, ...]:
         """Fetch a web page, add its article to the index, then refresh the corpus views."""
         if not (url or "").strip():
-            return ("", "", *self.corpus_view())
+            return ("", "", *self.corpus_view(query, offset))
         try:
             result = add_url(self.index, url)
             status = result.message()
@@ -188,12 +210,12 @@ class App:
             log.exception("adding %s failed", url)
             status, cls = "adding the page failed; the error is in the server log", "qa-error"
         kept = "" if cls == "qa-hint" else url
-        return (kept, f'<div class="{cls}" id="upload-status">{escape(status)}</div>', *self.corpus_view())
+        return (kept, f'<div class="{cls}" id="upload-status">{escape(status)}</div>', *self.corpus_view(query, offset))
 
-    def upload(self, files: list[str] | None) -> tuple[Any, ...]:
+    def upload(self, files: list[str] | None, query: str = "", offset: Any = 0) -> tuple[Any, ...]:
         """Add uploaded articles to the index without a rebuild, then refresh the corpus views."""
         if not files:
-            return (None, "", *self.corpus_view())
+            return (None, "", *self.corpus_view(query, offset))
         try:
             result = add_uploads(
                 self.index, [(Path(f), Path(f).name) for f in files], self.uploads_dir, self.max_upload_bytes
@@ -205,7 +227,7 @@ class App:
         except Exception:
             log.exception("upload failed")
             status, cls = "the upload failed; the error is in the server log", "qa-error"
-        return (None, f'<div class="{cls}" id="upload-status">{escape(status)}</div>', *self.corpus_view())
+        return (None, f'<div class="{cls}" id="upload-status">{escape(status)}</div>', *self.corpus_view(query, offset))
 
 
 # ---------------------------------------------------------------- layout
@@ -227,6 +249,13 @@ def theme():
     ]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
     return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=sans, font_mono=mono)
+
+
+def _line_box(placeholder: str, elem_id: str):
+    """A one-line text field without a label, filling its row beside a button."""
+    import gradio as gr
+
+    return gr.Textbox(show_label=False, placeholder=placeholder, elem_id=elem_id, scale=5, max_lines=1)
 
 
 def build_app(app: App, examples: list[str] | None = None):
@@ -288,16 +317,25 @@ def build_app(app: App, examples: list[str] | None = None):
                             height=120,
                         )
                         with gr.Row(equal_height=True):
-                            url = gr.Textbox(
-                                show_label=False,
-                                placeholder="or a web page's address: https://…",
-                                elem_id="url",
-                                scale=5,
-                                max_lines=1,
-                            )
+                            url = _line_box("or a web page's address: https://…", "url")
                             fetch = gr.Button("Add page", size="sm", elem_id="add-url", scale=1, min_width=90)
                         status = gr.HTML("", elem_id="upload-status-box", js_on_load=None)
-                        corpus = gr.HTML(corpus_panel(app.index.documents()), elem_id="corpus", js_on_load=None)
+                        panel, _, before, after = app._page("", 0)
+                        with gr.Row(equal_height=True, elem_id="article-nav"):
+                            search = _line_box("Search articles…", "article-search")
+                            previous = gr.Button(
+                                "‹ Previous",
+                                size="sm",
+                                elem_id="articles-previous",
+                                interactive=before,
+                                scale=0,
+                                min_width=96,
+                            )
+                            following = gr.Button(
+                                "Next ›", size="sm", elem_id="articles-next", interactive=after, scale=0, min_width=80
+                            )
+                        corpus = gr.HTML(panel, elem_id="corpus", js_on_load=None)
+                        offset = gr.State(0)
 
         turn = dict(
             fn=app.respond,
@@ -311,15 +349,32 @@ def build_app(app: App, examples: list[str] | None = None):
             button.click(lambda q: q, inputs=[button], outputs=[question], api_visibility="private").then(**turn)
         # The chat's own clear button starts a new conversation: earlier turns no longer steer follow-ups.
         chat.clear(lambda: ([], app._sources(None)), outputs=[answers, sources], api_visibility="private")
+        listing = [corpus, offset, previous, following]
+        views = [head, *listing, source]
         files.upload(
-            app.upload, inputs=[files], outputs=[files, status, head, corpus, source], api_visibility="private"
+            app.upload, inputs=[files, search, offset], outputs=[files, status, *views], api_visibility="private"
         )
-
         page = dict(
-            fn=app.fetch_url, inputs=[url], outputs=[url, status, head, corpus, source], api_visibility="private"
+            fn=app.fetch_url, inputs=[url, search, offset], outputs=[url, status, *views], api_visibility="private"
         )
         url.submit(**page)
         fetch.click(**page)
+        # Each keystroke searches anew; while one search runs, only the latest text waits for its turn.
+        search.change(
+            app.article_page,
+            inputs=[search],
+            outputs=listing,
+            trigger_mode="always_last",
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        for button, step in ((previous, -1), (following, 1)):
+            button.click(
+                lambda query, start, step=step: app.article_page(query, start, step),
+                inputs=[search, offset],
+                outputs=listing,
+                api_visibility="private",
+            )
 
         gr.api(app.ask, api_name="ask")
         gr.api(app.retrieve, api_name="retrieve")

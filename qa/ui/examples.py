@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Iterator
 
 from qa.errors import QAError
@@ -85,19 +84,21 @@ def _interleave(docs: list[Document]) -> Iterator[str]:
                 yield question
 
 
-def example_questions(index, n: int = 4, max_docs: int = 12, budget_s: float = 5.0) -> list[str]:
-    """Up to `n` questions from the newest articles that the index answers without abstaining."""
+def example_questions(index, n: int = 4, max_docs: int = 12, max_tries: int = 16) -> list[str]:
+    """Up to `n` questions from the `max_docs` newest articles that the index answers without abstaining.
+
+    Only those articles are read and at most `max_tries` questions asked, so the cost does not grow with the
+    index, and the same index always gives the same questions."""
     docs = []
-    for meta in index.documents()[:max_docs]:
+    for meta in index.documents_page(limit=max_docs)[0]:
         try:
             docs.append(index.document(meta["id"]))
         except QAError:
-            continue
+            continue  # removed since the page was read
     found: list[str] = []
     seen: set[str] = set()
-    deadline = None
     for question in _interleave(docs):
-        if len(found) >= n or (deadline is not None and time.monotonic() > deadline):
+        if len(found) >= n or len(seen) >= max_tries:
             break
         if question.lower() in seen:
             continue
@@ -107,6 +108,4 @@ def example_questions(index, n: int = 4, max_docs: int = 12, budget_s: float = 5
                 found.append(question)
         except Exception as exc:  # examples are optional: a failing answer must not stop the app starting
             log.debug("example %r not usable: %s", question, exc)
-        # The budget starts after the first answer, which also loads the answering models.
-        deadline = deadline or time.monotonic() + budget_s
     return found

@@ -116,20 +116,28 @@ def sources_panel(answer: Answer | None, documents: dict[str, Document]) -> str:
     return head + "".join(cards)
 
 
-def corpus_panel(documents: Sequence[dict[str, Any]], limit: int = 300) -> str:
-    """A table of indexed articles with their chunk counts."""
-    total_chunks = sum(d.get("chunks") or 0 for d in documents)
+def corpus_panel(documents: Sequence[dict[str, Any]], total: int, offset: int = 0, query: str = "") -> str:
+    """One page of the article list, starting at `offset` of the `total` articles that match `query`."""
+    matching = f" matching “{escape(query)}”" if query else ""
+    if documents:
+        noun = "article" if total == 1 else "articles"
+        note = f"{offset + 1}–{offset + len(documents)} of {total} {noun}{matching}"
+    elif query:
+        note = f"No article matches “{escape(query)}”."
+    else:
+        note = "No articles on this page." if total else "No articles are indexed yet."
     rows = "".join(
         f'<tr><td class="qa-title">{escape(d["title"])}</td><td>{escape(d.get("source") or "")}</td>'
         f'<td class="qa-date">{escape(d.get("published") or "")}</td><td class="qa-num">{d.get("chunks") or 0}</td></tr>'
-        for d in documents[:limit]
+        for d in documents
     )
-    more = f'<div class="qa-note">and {len(documents) - limit} more</div>' if len(documents) > limit else ""
-    return (
-        f'<div class="qa-note">{len(documents)} articles, {total_chunks} passages indexed</div>'
+    table = (
         '<table class="qa-corpus"><thead><tr><th>Title</th><th>Source</th><th>Date</th><th>Passages</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>{more}"
+        f"<tbody>{rows}</tbody></table>"
+        if documents
+        else ""
     )
+    return f'<div class="qa-note" id="corpus-range">{note}</div>{table}'
 
 
 def header(documents: int, chunks: int) -> str:
@@ -177,6 +185,7 @@ mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; 
 #examples button { white-space: nowrap; }
 .qa-try { color: var(--body-text-color-subdued); font-size: 0.9rem; }
 #sources, #corpus { max-height: 640px; overflow-y: auto; }
+#article-nav { align-items: center; gap: 0.4rem; }
 """
 
 # When a source card opens, scroll its article so the highlighted span is in view.

@@ -88,13 +88,8 @@ def serve_cmd(*args: str) -> list[str]:
     return [sys.executable, str(ROOT / "serve.py"), *args]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`python serve.py` on a corpus of the repo's articles plus a hostile one; the index is built at start-up."""
-    base = tmp_path_factory.mktemp("webapp")
-    corpus = base / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    (corpus / "hostile.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
+def start_server(base, corpus):
+    """`python serve.py` on `corpus` with its index in `base`, built at start-up; yields what tests need, then stops it."""
     port = free_port()
     log = (base / "serve.log").open("w")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -119,6 +114,16 @@ def server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`python serve.py` on a corpus of the repo's articles plus a hostile one; the index is built at start-up."""
+    base = tmp_path_factory.mktemp("webapp")
+    corpus = base / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "hostile.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
+    yield from start_server(base, corpus)
 
 
 @pytest.fixture(scope="module")
@@ -374,3 +379,89 @@ def test_browser_adds_a_web_page_by_its_address(server, browser):
         page.close()
         pages.shutdown()
         pages.server_close()
+
+
+@pytest.fixture(scope="module")
+def many_articles_server(tmp_path_factory):
+    """`python serve.py` on more articles than one page of the Articles tab holds; a few name Brindlewood."""
+    import json
+
+    towns = ["Quillby", "Altmoor", "Westshire", "Porto", "Harbourne", "Lindow"]
+    topics = ["harbour", "railway", "vaccine", "election", "drought", "museum", "satellite", "strike"]
+    records = []
+    for i in range(123):
+        town = "Brindlewood" if i % 17 == 3 else towns[i % len(towns)]
+        topic = topics[i % len(topics)]
+        records.append(
+            {
+                "id": f"local-{i:03d}",
+                "title": f"{town} {topic} update {i}",
+                "text": f"Officials in {town} spoke about the {topic} on Monday. Residents asked about the {topic}.",
+                "source": f"{town.lower()}-news.example",
+                "published": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            }
+        )
+    base = tmp_path_factory.mktemp("many")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / "local.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    yield from start_server(base, corpus)
+
+
+def test_browser_searches_and_pages_the_article_list(browser, many_articles_server, tmp_path):
+    from qa.index import load_index
+    from qa.ui.app import PAGE_SIZE
+
+    idx = load_index(many_articles_server["index"])
+    total = idx.manifest.documents
+    assert total > 2 * PAGE_SIZE
+    problems: list[str] = []
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.goto(many_articles_server["url"])
+    page.get_by_role("tab", name="Articles").click()
+
+    def shows(note: str, query: str, offset: int) -> None:
+        """The list's note reads `note`, and its rows are that page of the index's list, in order."""
+        page.wait_for_function("t => document.querySelector('#corpus-range')?.textContent === t", arg=note)
+        rows = idx.documents_page(query, offset, PAGE_SIZE)[0]
+        assert page.locator("#corpus td.qa-title").all_inner_texts() == [r["title"] for r in rows]
+
+    def search(text: str) -> None:
+        """Type into the search box key by key, as a person does (each keystroke searches)."""
+        box = page.locator("#article-search input, #article-search textarea")
+        box.click()
+        box.press("Control+A")
+        box.press("Backspace")
+        box.press_sequentially(text)
+
+    previous, following = page.locator("#articles-previous"), page.locator("#articles-next")
+    shows(f"1–{PAGE_SIZE} of {total} articles", "", 0)
+    assert previous.is_disabled() and following.is_enabled()
+    following.click()
+    shows(f"{PAGE_SIZE + 1}–{2 * PAGE_SIZE} of {total} articles", "", PAGE_SIZE)
+    following.click()
+    shows(f"{2 * PAGE_SIZE + 1}–{total} of {total} articles", "", 2 * PAGE_SIZE)
+    assert following.is_disabled() and previous.is_enabled()
+    previous.click()
+    shows(f"{PAGE_SIZE + 1}–{2 * PAGE_SIZE} of {total} articles", "", PAGE_SIZE)
+
+    # A search starts at its first page and matches titles, sources and ids in any case.
+    brindlewood = idx.documents_page("brindle")[1]
+    assert 0 < brindlewood < PAGE_SIZE
+    search("brindLE")
+    shows(f"1–{brindlewood} of {brindlewood} articles matching “brindLE”", "brindLE", 0)
+    assert previous.is_disabled() and following.is_disabled()
+    assert all("Brindlewood" in t for t in page.locator("#corpus td.qa-title").all_inner_texts())
+    page.screenshot(path=str(tmp_path / "articles.png"))  # kept for a look when the test fails
+    search("local-10")
+    shows("1–10 of 10 articles matching “local-10”", "local-10", 0)
+    search("no such article")
+    page.wait_for_function(
+        "() => document.querySelector('#corpus-range')?.textContent === 'No article matches “no such article”.'"
+    )
+    assert page.locator("#corpus td").count() == 0
+    search("")
+    shows(f"1–{PAGE_SIZE} of {total} articles", "", 0)
+    assert problems == [], problems
+    page.close()

@@ -1,7 +1,12 @@
-"""Example questions come from the articles and are ones the index can answer."""
+"""Example questions come from the newest articles and are ones the index can answer."""
 
 import re
+import shutil
 
+from conftest import CORPUS, ROOT
+
+from qa.build.indexing import build_index
+from qa.index import load_index
 from qa.ui.examples import candidate_questions, example_questions
 
 
@@ -20,3 +25,18 @@ def test_examples_are_answered(default_index):
     assert 1 <= len(examples) <= 3
     for q in examples:
         assert not default_index.answer(q).abstained
+
+
+def test_examples_read_only_the_newest_articles_and_do_not_vary(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "tests" / "data" / "pages", corpus)
+    shutil.copytree(CORPUS, corpus, dirs_exist_ok=True)
+    build_index(corpus, tmp_path / "index")
+    idx = load_index(tmp_path / "index")
+    newest = [idx.document(d["id"]) for d in idx.documents_page(limit=2)[0]]
+    assert idx.manifest.documents > 2
+    examples = example_questions(idx, n=3, max_docs=2)
+    assert examples and example_questions(idx, n=3, max_docs=2) == examples
+    for q in examples:
+        assert any(q in candidate_questions(doc) for doc in newest), q
+        assert not idx.answer(q).abstained

@@ -92,10 +92,14 @@ def test_sources_panel_from_a_real_answer(default_index):
     assert "No source" in sources_panel(Answer("q", None, True, 0.1), {})
 
 
-def test_corpus_panel_counts_and_escapes():
+def test_corpus_panel_shows_its_place_in_the_list_and_escapes():
     docs = [{"id": "a", "title": "<script>t</script>", "source": "s", "published": None, "chunks": 3}] * 3
-    out = corpus_panel(docs, limit=2)
-    assert "3 articles, 9 passages" in out and "and 1 more" in out and "<script>" not in out
+    out = corpus_panel(docs, 293, offset=50)
+    assert "51–53 of 293 articles" in out and out.count("<tr>") == 4 and "<script>" not in out
+    found = corpus_panel(docs[:1], 1, query="<b>x</b>")
+    assert f"1–1 of 1 article matching “{escape('<b>x</b>')}”" in found and "<b>" not in found
+    assert "No article matches “zz”" in corpus_panel([], 0, query="zz") and "<table" not in corpus_panel([], 0)
+    assert "No articles are indexed" in corpus_panel([], 0)
 
 
 def test_source_card_shows_author_site_and_page():
