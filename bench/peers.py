@@ -286,7 +286,7 @@ def child_scale(work: Path, target: int, n_queries: int) -> None:
     hnsw_ms = recall = float("nan")
     if graph is not None:
         t = time.perf_counter()
-        approx = [ann.search(graph, skip, qv[i], 10)[1][0] for i in range(len(qv))]
+        approx = [ann.search(graph, skip, flat, qv[i], 10)[1][0] for i in range(len(qv))]
         hnsw_ms = (time.perf_counter() - t) / len(qv) * 1000
         recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, ids)]))
     result = {
