@@ -5,7 +5,7 @@ SQLite's FTS5 scores every matching row through a callback: at 100,000 chunks a 
 stored by column (`lexical.npz`) with their BM25 weights, so a question costs one column slice per
 term and a top-k selection (well under a millisecond at that size), and a reader never imports scipy.
 A reader maps the arrays from the file: loading costs no time and only the columns of asked terms
-take memory (a million chunks hold ~1.5 GB of them).
+take memory (the file holds ~640 MB at a million chunks).
 """
 
 from __future__ import annotations
@@ -109,8 +109,8 @@ def _read(path: Path) -> dict[str, np.ndarray]:
         ids, vocab, counts, rows, colptr = (z[k] for k in ("ids", "vocab", "counts", "rows", "colptr"))
     except Exception as exc:  # noqa: BLE001 - zip, header and key errors all mean a damaged file
         raise IndexCorruptError(f"{path} is damaged ({exc}); rebuild the index with `qa index build`") from exc
-    # Rows are checked against the chunk count only by writers (every term of every chunk); a reader trusts
-    # the checksum its manifest recorded, and a bad row would still raise IndexError, not read astray.
+    # Rows are checked against the chunk count by writers (a scan of every term of every chunk); a reader
+    # relies on the checksum the manifest recorded for the file that writer checked.
     consistent = len(colptr) == len(vocab) + 1 and colptr[-1] == len(counts) == len(rows)
     if not consistent or len(z.get("weights", counts)) != len(counts):
         raise IndexCorruptError(f"{path} is inconsistent; rebuild the index with `qa index build`")
@@ -169,6 +169,7 @@ def update(folder: Path, conn: sqlite3.Connection) -> None:
     weights = bm25_weights(counts, rows, colptr, len(ids), total / len(ids) if len(ids) else 1.0, np.diff(colptr))
     tmp = path.with_name(path.stem + ".tmp.npz")
     arrays = {"ids": ids, "vocab": _pack(vocab), "counts": counts, "rows": rows, "colptr": colptr, "weights": weights}
+    arrays["total_terms"] = np.array([total], np.int64)
     _write(tmp, arrays)
     os.replace(tmp, path)
 
@@ -203,8 +204,10 @@ class LexicalIndex:
         self.column = {t: i for i, t in enumerate(self.vocab)}
         self._counts, self._rows, self._colptr = z["counts"], z["rows"], z["colptr"]
         self.df = self._own_df = np.diff(self._colptr)
-        # The exact integer total, so that shards summing theirs get the same average length.
-        self.total_terms = int(self._counts.sum(dtype=np.int64))
+        # The exact integer total, so that shards summing theirs get the same average length; stored, so that
+        # opening the file does not read every count.
+        total = z.get("total_terms")
+        self.total_terms = int(total[0]) if total is not None else int(self._counts.sum(dtype=np.int64))
         self._weights = z.get("weights")
         if self._weights is None:  # written before weights were stored
             self._weigh(len(self.ids), self.total_terms / len(self.ids) if len(self.ids) else 1.0, self.df)
