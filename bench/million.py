@@ -348,9 +348,9 @@ def report(built: dict, parts: dict, load: dict, recall: dict) -> str:
         f"RSS after loading {a['rss']:.0f} MB = {a['anon']:.0f} heap + {a['file']:.0f} mapped (libraries and "
         f"{index_pages:.0f} MB of index pages); after {recall['repeated_queries']} questions {q['rss']:.0f} MB = "
         f"{q['anon']:.0f} heap + {q['file']:.0f} mapped (page cache the kernel may evict); peak {q['peak']:.0f} MB",
-        f"load time {load['load_s']:.2f} s for load_index, of which {steps['checksums']['s']:.2f} s checksums every "
-        f"file; opening the mapped files {sum(s['s'] for s in parts['steps'][1:]):.2f} s; disk "
-        f"{sum(parts['sizes'].values()) / 1e9:.2f} GB",
+        f"load time {load['load_s']:.2f} s for load_index (checksums of every file, then mapping); in the parts "
+        f"run the checksums took {steps['checksums']['s']:.2f} s and opening the mapped files "
+        f"{sum(s['s'] for s in parts['steps'][1:]):.2f} s; disk {sum(parts['sizes'].values()) / 1e9:.2f} GB",
     ]
     t = load["times"]
     embed, dense, lex, total = (t[k]["p50_ms"] for k in ("embed", "dense", "lexical", "retrieve"))
@@ -360,8 +360,8 @@ def report(built: dict, parts: dict, load: dict, recall: dict) -> str:
         f"fetching chunks) {total - embed - dense - lex:.1f} ms"
     )
     lines.append(
-        f"recall@10 of the exact top 10 on the repeated index: {recall['repeated_copy_recall']:.3f} counting a copy "
-        f"of the same original chunk as an exact hit as a hit ({recall['repeated_id_recall']:.3f} by chunk id; "
+        f"recall@10 of the exact top 10 on the repeated index: {recall['repeated_copy_recall']:.3f} counting a returned "
+        f"copy of an exact hit's original chunk as a hit ({recall['repeated_id_recall']:.3f} by chunk id; "
         f"{recall.get('repeated_coverage', float('nan')):.3f} of the exact hits have a copy of their original "
         f"returned: the graph's neighbours are mostly copies of one chunk, 938 per original)"
     )
