@@ -193,19 +193,20 @@ def child(system: str, work: Path) -> None:
 # ---------------------------------------------------------------- the scale run
 
 
-def child_scale(work: Path, target: int, n_queries: int) -> None:
-    """Build a >= `target`-chunk index from repeated real corpora, then time search and answers at that size."""
+def build_scale_index(work: Path, target: int, base_dir: Path) -> dict:
+    """Build a >= `target`-chunk index in `base_dir` from the real corpus in `work` repeated; what it holds.
+
+    Copy n of document D is D#copyN with D's chunks, each reusing its original's vector plus noise.
+    """
     import numpy as np
 
     from qa.build.indexing import build_index
-    from qa.index import load_index
     from qa.ingest.corpus import load_corpus
     from qa.ingest.documents import content_hash
     from qa.records import Document
     from qa.store.generations import Store, copy_store, current_generation, new_workdir, publish
 
     # The real corpus is the evaluation set's (from ../shared), embedded once by the qa child.
-    base_dir = work / "scale-index"
     t = time.perf_counter()
     if (work / "qa-index").is_dir():
         shutil.copytree(work / "qa-index", base_dir)
@@ -257,7 +258,23 @@ def child_scale(work: Path, target: int, n_queries: int) -> None:
     conn.execute("COMMIT")
     store.finish()
     publish(base_dir, w)
-    synth_s = time.perf_counter() - t
+    return {
+        "real_chunks_embedded": real_chunks,
+        "real_build_s": real_build_s,
+        "synthesis_s": time.perf_counter() - t,
+        "note": f"scale corpus = the set's real articles from ../shared repeated and shuffled ({copy} copies); only the "
+        f"{real_chunks} real chunks were embedded, repeats reuse their vectors plus Gaussian noise (sigma 0.02)",
+    }
+
+
+def child_scale(work: Path, target: int, n_queries: int) -> None:
+    """Build a >= `target`-chunk index from repeated real corpora, then time search and answers at that size."""
+    import numpy as np
+
+    from qa.index import load_index
+
+    base_dir = work / "scale-index"
+    built = build_scale_index(work, target, base_dir)
     rss_before = _rss_mb()
     idx = load_index(base_dir)
     queries = [q["question"] for q in json.loads((work / "questions.json").read_text())][:n_queries]
@@ -286,17 +303,13 @@ def child_scale(work: Path, target: int, n_queries: int) -> None:
     hnsw_ms = recall = float("nan")
     if graph is not None:
         t = time.perf_counter()
-        approx = [ann.search(graph, skip, qv[i], 10)[1][0] for i in range(len(qv))]
+        approx = [ann.search(graph, skip, flat, qv[i], 10)[1][0] for i in range(len(qv))]
         hnsw_ms = (time.perf_counter() - t) / len(qv) * 1000
         recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, ids)]))
     result = {
         "chunks": idx.manifest.chunks,
         "documents": idx.manifest.documents,
-        "real_chunks_embedded": real_chunks,
-        "real_build_s": real_build_s,
-        "synthesis_s": synth_s,
-        "note": f"scale corpus = the set's real articles from ../shared repeated and shuffled ({copy} copies); only the "
-        f"{real_chunks} real chunks were embedded, repeats reuse their vectors plus Gaussian noise (sigma 0.02)",
+        **built,
         "index_bytes": idx.store.size_bytes(),
         "rss_after_load_mb": _rss_mb(),
         "rss_load_delta_mb": _rss_mb() - rss_before,

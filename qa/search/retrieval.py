@@ -55,7 +55,8 @@ def query_terms(question: str) -> list[str]:
 def dense_search(store: Store, vector: np.ndarray, limit: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
     """(chunk id, cosine similarity) of the nearest chunks, optionally only among `allowed` ids.
 
-    Large indexes answer unfiltered searches from their HNSW graph (approximate, under a millisecond).
+    Large indexes answer unfiltered searches from their HNSW graph (approximate, about a millisecond),
+    whose candidates are re-scored with the exact vectors.
     """
     import faiss
 
@@ -64,7 +65,7 @@ def dense_search(store: Store, vector: np.ndarray, limit: int, allowed: np.ndarr
         return []
     limit = min(limit, total)
     if allowed is None and store.ann is not None:
-        scores, ids = ann.search(store.ann, store.ann_skip, vector, limit)
+        scores, ids = ann.search(store.ann, store.ann_skip, store.vectors, vector, limit)
     else:
         # Filtered searches stay exact: a graph walk that must skip most nodes loses its recall.
         params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))

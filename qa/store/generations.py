@@ -347,7 +347,7 @@ class Store:
         if not writable:
             self.lexical = LexicalIndex(folder / LEXICAL_FILE)
             if ann.ANN_FILE in self.manifest.files:
-                self.ann, self.ann_skip = ann.read(folder / ann.ANN_FILE, self.vectors)
+                self.ann, self.ann_skip = ann.read(folder / ann.ANN_FILE, self.vectors, mapped=True)
 
     # -- files
 
@@ -377,8 +377,11 @@ class Store:
         path = self.folder / VECTORS
         if not path.is_file():
             raise IndexCorruptError(f"{path} is missing; rebuild the index with `qa index build`")
+        # A reader maps the vectors from the file instead of copying them into memory: a published
+        # generation is never written again, and pages a search does not touch cost no memory. A writer
+        # reads them (FAISS cannot add to or remove from mapped vectors).
         try:
-            index = faiss.read_index(str(path))
+            index = faiss.read_index(str(path), 0 if self.writable else faiss.IO_FLAG_MMAP_IFC)
         except Exception as exc:  # noqa: BLE001 - FAISS raises RuntimeError with C++ text
             raise IndexCorruptError(f"{path} is damaged ({str(exc).splitlines()[0][:120]}); rebuild the index") from exc
         if not self.writable:
@@ -616,11 +619,11 @@ class Store:
         conn.execute("PRAGMA optimize")
         self.close()
         faiss.write_index(self.vectors, str(self.folder / VECTORS))
-        has_ann = ann.update(self.folder, self.vectors)
+        graph = ann.update(self.folder, self.vectors)
         fields = {**self.manifest.__dict__, **manifest_changes}
-        names = CHECKED_FILES + ((ann.ANN_FILE,) if has_ann else ())
+        names = CHECKED_FILES + ((ann.ANN_FILE,) if graph else ())
         files = {name: file_digest(self.folder / name) for name in names}
-        kind = EXACT_VECTORS + (f" + IDMap,HNSW{ann.HNSW_M},Flat" if has_ann else "")
+        kind = EXACT_VECTORS + (f" + {graph}" if graph else "")
         fields.update(documents=docs, chunks=chunks, tokens=tokens, updated_at=now_iso(), files=files, faiss_index=kind)
         self.manifest = Manifest(**fields)
         _write_atomic(self.folder / MANIFEST, self.manifest.to_json())

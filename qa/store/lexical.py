@@ -1,16 +1,20 @@
-"""BM25 over an in-memory sparse term matrix, kept on disk beside each generation's vectors.
+"""BM25 over a sparse term matrix, kept on disk beside each generation's vectors and mapped from there.
 
 SQLite's FTS5 scores every matching row through a callback: at 100,000 chunks a question matches
-~17,000 of them and ranking took ~24 ms. Here the term counts of every chunk live in a CSR matrix
-(`lexical.npz`, stored by column); at load they become BM25 weights with numpy alone, so a question
-costs one column slice per term and a top-k selection (well under a millisecond at that size), and a
-reader never imports scipy.
+~17,000 of them and ranking took ~24 ms. Here the term counts of every chunk live in a sparse matrix
+stored by column (`lexical.npz`) with their BM25 weights, so a question costs one column slice per
+term and a top-k selection (well under a millisecond at that size), and a reader never imports scipy.
+A reader maps the arrays from the file: loading costs no time and only the columns of asked terms
+take memory (the file holds ~640 MB at a million chunks).
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import sqlite3
+import struct
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +29,7 @@ LEXICAL_FILE = "lexical.npz"
 # The usual BM25 constants (those of Lucene and FTS5).
 K1 = 1.2
 B = 0.75
+NPY_MAGIC = b"\x93NUMPY\x01\x00"
 
 
 @lru_cache(maxsize=1)
@@ -54,19 +59,71 @@ def _unpack(packed: np.ndarray) -> list[str]:
     return text.split("\n") if text else []
 
 
-def _read(path: Path) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """(chunk ids, vocabulary, then the column-major term counts: counts, row positions, column pointers)."""
+def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """An uncompressed .npz (np.load reads it) whose arrays start at multiples of 64 bytes, so they map aligned."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+        for name, array in arrays.items():
+            array = np.ascontiguousarray(array)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            with z.open(info, "w", force_zip64=True) as out:
+                start = z.fp.tell()  # the local header is written: the member's data begins here
+                meta = repr(np.lib.format.header_data_from_array_1_0(array)).encode("latin1")
+                # The .npy header may be padded with spaces; pad it so the array's bytes are aligned in the file.
+                pad = -(start + len(NPY_MAGIC) + 2 + len(meta) + 1) % 64
+                header = meta + b" " * pad + b"\n"
+                out.write(NPY_MAGIC + struct.pack("<H", len(header)) + header)
+                out.write(memoryview(array.reshape(-1)).cast("B"))
+
+
+def _map(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an uncompressed .npz, mapped read-only from the file (np.load would copy each into memory)."""
+    with open(path, "rb") as f, zipfile.ZipFile(f) as z:
+        arrays = {}
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        for info in z.infolist():
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise ValueError(f"{info.filename} is compressed")
+            f.seek(info.header_offset + 26)
+            name_len, extra_len = struct.unpack("<HH", f.read(4))
+            f.seek(info.header_offset + 30 + name_len + extra_len)
+            version = np.lib.format.read_magic(f)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read_header(f)
+            if fortran or dtype.hasobject:
+                raise ValueError(f"{info.filename} is not a plain array")
+            if len(shape) != 1:
+                raise ValueError(f"{info.filename} is not one-dimensional")
+            name = info.filename.removesuffix(".npy")
+            arrays[name] = np.frombuffer(mapped, dtype=dtype, count=shape[0], offset=f.tell())
+    return arrays
+
+
+def _read(path: Path) -> dict[str, np.ndarray]:
+    """The file's arrays, mapped: chunk ids, vocabulary, the column-major term counts (counts, row positions,
+    column pointers) and, in files written since, their BM25 weights."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            ids = z["ids"].astype(np.int64)
-            vocab = _unpack(z["vocab"])
-            counts, rows, colptr = z["counts"], z["rows"].astype(np.int64), z["colptr"].astype(np.int64)
-    except Exception as exc:  # noqa: BLE001 - zip and key errors all mean a damaged file
+        z = _map(path)
+        z["vocab"] = _unpack(z["vocab"])
+        ids, vocab, counts, rows, colptr = (z[k] for k in ("ids", "vocab", "counts", "rows", "colptr"))
+    except Exception as exc:  # noqa: BLE001 - zip, header and key errors all mean a damaged file
         raise IndexCorruptError(f"{path} is damaged ({exc}); rebuild the index with `qa index build`") from exc
+    # Rows are checked against the chunk count by writers (a scan of every term of every chunk); a reader
+    # relies on the checksum the manifest recorded for the file that writer checked.
     consistent = len(colptr) == len(vocab) + 1 and colptr[-1] == len(counts) == len(rows)
-    if not consistent or (len(rows) and (rows.min() < 0 or rows.max() >= len(ids))):
+    if not consistent or len(z.get("weights", counts)) != len(counts):
         raise IndexCorruptError(f"{path} is inconsistent; rebuild the index with `qa index build`")
-    return ids, vocab, counts, rows, colptr
+    return z
+
+
+def bm25_weights(counts: np.ndarray, rows: np.ndarray, colptr: np.ndarray, n: int, avg: float, df: np.ndarray):
+    """The BM25 weight of every (term, chunk) count, column-major like `counts`."""
+    tf = counts.astype(np.float32)
+    lengths = np.bincount(rows, weights=tf).astype(np.float32)
+    idf = np.maximum(np.log((n - df + 0.5) / (df + 0.5)), 1e-6).astype(np.float32)
+    norm = K1 * (1.0 - B + B * lengths[rows] / max(avg, 1e-9))
+    return np.repeat(idf, np.diff(colptr)) * tf * np.float32(K1 + 1.0) / (tf + norm)
 
 
 def update(folder: Path, conn: sqlite3.Connection) -> None:
@@ -76,8 +133,11 @@ def update(folder: Path, conn: sqlite3.Connection) -> None:
     path = folder / LEXICAL_FILE
     live = np.array([r[0] for r in conn.execute("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
     if path.is_file():
-        ids, vocab, counts, rows, colptr = _read(path)
-        matrix = csc_matrix((counts, rows, colptr), shape=(len(ids), len(vocab))).tocsr()
+        z = _read(path)
+        ids, vocab, rows = z["ids"], z["vocab"], z["rows"]
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(ids)):
+            raise IndexCorruptError(f"{path} is inconsistent; rebuild the index with `qa index build`")
+        matrix = csc_matrix((z["counts"], rows, z["colptr"]), shape=(len(ids), len(vocab))).tocsr()
         keep = np.isin(ids, live, assume_unique=True)
         ids, matrix = ids[keep], matrix[keep]
     else:
@@ -101,15 +161,16 @@ def update(folder: Path, conn: sqlite3.Connection) -> None:
     by_column = vstack([matrix, added], format="csc", dtype=np.uint16)
     by_column.sort_indices()
     ids = np.concatenate([ids, np.array(new_ids, np.int64)])
+    counts = by_column.data.astype(np.uint16)
+    rows = by_column.indices.astype(np.int32 if len(ids) < 2**31 else np.int64)
+    colptr = by_column.indptr.astype(np.int64)
+    total = int(counts.sum(dtype=np.int64))
+    # The weights with this index's own figures are stored, so a reader maps them instead of computing them.
+    weights = bm25_weights(counts, rows, colptr, len(ids), total / len(ids) if len(ids) else 1.0, np.diff(colptr))
     tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(
-        tmp,
-        ids=ids,
-        vocab=_pack(vocab),
-        counts=by_column.data.astype(np.uint16),
-        rows=by_column.indices.astype(np.int32 if len(ids) < 2**31 else np.int64),
-        colptr=by_column.indptr.astype(np.int64),
-    )
+    arrays = {"ids": ids, "vocab": _pack(vocab), "counts": counts, "rows": rows, "colptr": colptr, "weights": weights}
+    arrays["total_terms"] = np.array([total], np.int64)
+    _write(tmp, arrays)
     os.replace(tmp, path)
 
 
@@ -138,15 +199,18 @@ class LexicalIndex:
     """BM25 search over the chunks of one generation (or one shard, weighted with the whole index's figures)."""
 
     def __init__(self, path: Path) -> None:
-        ids, vocab, counts, rows, colptr = _read(path)
-        self.ids = ids
-        self.vocab = vocab
-        self.column = {t: i for i, t in enumerate(vocab)}
-        self.df = self._own_df = np.diff(colptr)
-        self._counts, self._rows, self._colptr = counts, rows, colptr
-        # The exact integer total, so that shards summing theirs get the same average length.
-        self.total_terms = int(counts.sum(dtype=np.int64))
-        self._weigh(len(ids), self.total_terms / len(ids) if len(ids) else 1.0, self.df)
+        z = _read(path)
+        self.ids, self.vocab = z["ids"], z["vocab"]
+        self.column = {t: i for i, t in enumerate(self.vocab)}
+        self._counts, self._rows, self._colptr = z["counts"], z["rows"], z["colptr"]
+        self.df = self._own_df = np.diff(self._colptr)
+        # The exact integer total, so that shards summing theirs get the same average length; stored, so that
+        # opening the file does not read every count.
+        total = z.get("total_terms")
+        self.total_terms = int(total[0]) if total is not None else int(self._counts.sum(dtype=np.int64))
+        self._weights = z.get("weights")
+        if self._weights is None:  # written before weights were stored
+            self._weigh(len(self.ids), self.total_terms / len(self.ids) if len(self.ids) else 1.0, self.df)
 
     def stats(self) -> LexicalStats:
         """This index's own BM25 figures, to merge with other shards'."""
@@ -159,12 +223,7 @@ class LexicalIndex:
         self.df = df
 
     def _weigh(self, n: int, avg: float, df: np.ndarray) -> None:
-        tf = self._counts.astype(np.float32)
-        rows = self._rows
-        lengths = np.bincount(rows, weights=tf, minlength=len(self.ids)).astype(np.float32)
-        idf = np.maximum(np.log((n - df + 0.5) / (df + 0.5)), 1e-6).astype(np.float32)
-        norm = K1 * (1.0 - B + B * lengths[rows] / max(avg, 1e-9))
-        self._weights = np.repeat(idf, np.diff(self._colptr)) * tf * np.float32(K1 + 1.0) / (tf + norm)
+        self._weights = bm25_weights(self._counts, self._rows, self._colptr, n, avg, df)
 
     def frequency(self, term: str) -> int:
         """How many chunks hold `term` (after stemming)."""

@@ -1,4 +1,5 @@
 import math
+import mmap
 import sqlite3
 
 import numpy as np
@@ -123,3 +124,26 @@ def test_a_cut_keeps_every_chunk_tied_with_the_last(tmp_path):
     lexical.update(tmp_path, _db(["trade"] * 5 + ["trade trade"]))
     hits = LexicalIndex(tmp_path / LEXICAL_FILE).search(["trade"], 2)
     assert hits[0][0] == 6 and len(hits) == 6, "the five equal chunks after the best are all kept"
+
+
+def test_a_reader_maps_the_arrays_aligned_and_numpy_still_reads_the_file(tmp_path):
+    lexical.update(tmp_path, _db(TEXTS))
+    index = LexicalIndex(tmp_path / LEXICAL_FILE)
+    for array in (index.ids, index._counts, index._rows, index._colptr, index._weights):
+        assert isinstance(getattr(array.base, "obj", None), mmap.mmap) and not array.flags.writeable
+        assert array.ctypes.data % 64 == 0
+    with np.load(tmp_path / LEXICAL_FILE) as z:
+        assert z["ids"].tolist() == index.ids.tolist() and np.array_equal(z["weights"], index._weights)
+
+
+def test_a_file_written_before_weights_were_stored_scores_the_same(tmp_path):
+    new, old = tmp_path / "new", tmp_path / "old"
+    new.mkdir(), old.mkdir()
+    lexical.update(new, _db(TEXTS))
+    with np.load(new / LEXICAL_FILE) as z:
+        arrays = {k: z[k] for k in z.files if k not in ("weights", "total_terms")}
+    np.savez(old / LEXICAL_FILE, **arrays)  # how files were written before
+    query = ["proposals", "trade", "3_3", "talks"]
+    before, now = LexicalIndex(old / LEXICAL_FILE), LexicalIndex(new / LEXICAL_FILE)
+    assert before.search(query, 10) == now.search(query, 10)
+    assert before.total_terms == now.total_terms == sum(len(t.split()) for t in TEXTS)
