@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ STRIDE_TOKENS = 64
 TOP_TOKENS = 20
 # Questions longer than this (in word pieces) are cut: the window must keep room for the passage.
 MAX_QUESTION_TOKENS = 64
+# An answer does not run across a blank line: past one starts another paragraph, or a heading.
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class Reader:
             windows.append((i, enc))
             windows.extend((i, o) for o in enc.overflowing)
         start_logits, end_logits = self._run([w for _, w in windows])
+        blank_lines = [[m.start() for m in _BLANK_LINE.finditer(p)] for p in passages]
         spans: list[ReadSpan] = []
         least_null = math.inf
         for row, (i, enc) in enumerate(windows):
@@ -133,9 +137,11 @@ class Reader:
             starts = np.flatnonzero(ctx)[np.argsort(-s[ctx])[:TOP_TOKENS]]
             ends = np.flatnonzero(ctx)[np.argsort(-e[ctx])[:TOP_TOKENS]]
             length = ends[None, :] - starts[:, None]
-            pair = np.where(
-                (length >= 0) & (length < MAX_ANSWER_TOKENS), s[starts][:, None] + e[ends][None, :], -np.inf
-            )
+            allowed = (length >= 0) & (length < MAX_ANSWER_TOKENS)
+            if blank_lines[i]:
+                block = np.searchsorted(blank_lines[i], [enc.offsets[k][0] for k in range(n)], side="right")
+                allowed &= block[starts][:, None] == block[ends][None, :]
+            pair = np.where(allowed, s[starts][:, None] + e[ends][None, :], -np.inf)
             i_best = np.unravel_index(int(np.argmax(pair)), pair.shape)
             if not np.isfinite(pair[i_best]):
                 continue

@@ -78,3 +78,16 @@ def test_no_passages_reads_nothing(reader):
 
 def test_one_reader_per_process(reader):
     assert get_reader() is reader
+
+
+def test_answers_stay_within_a_paragraph(reader):
+    # The default article opens with a scraped header: its headline and subtitle are separated by a blank
+    # line, and without the rule the reader answers with both ("Strategic Partnership Deal\n\nEastern Axis").
+    from conftest import CORPUS
+
+    header = next(CORPUS.glob("*.txt")).read_text(encoding="utf-8")[:400]
+    assert "Deal\n\nEastern Axis" in header
+    reading = reader.read("What is the name of the document Iran and Russia are finalizing?", [header], top=20)
+    assert reading.spans
+    for sp in reading.spans:
+        assert "\n\n" not in sp.text, sp.text
