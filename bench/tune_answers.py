@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--readings", type=Path, default=None, help="a folder to save the readings to / reuse them from")
     p.add_argument("--min-f1", type=float, default=0.65, help="answerable F1 every set must keep (default 0.65)")
     p.add_argument(
-        "--max-loss", type=float, default=0.003, help="answerable F1 a set may lose to early stopping (default 0.003)"
+        "--max-loss",
+        type=float,
+        default=0.01,
+        help="answerable F1 a set may lose to early stopping (default 0.01: one question in 100)",
     )
     args = p.parse_args(argv)
     sets = {}

@@ -63,8 +63,8 @@ def _assert_mostly_right(right, answered_share, abstained_share):
 
 
 def test_questions_about_the_default_article(default_index):
-    # Measured: 12 of 18 answerable right, 5 of 5 unanswerable abstained.
-    _assert_mostly_right(_default_questions_right(default_index), 0.65, 1.0)
+    # Measured: 14 of 18 answerable right, 5 of 5 unanswerable abstained.
+    _assert_mostly_right(_default_questions_right(default_index), 0.7, 1.0)
 
 
 def test_questions_about_the_default_article_among_other_news(tmp_path):
