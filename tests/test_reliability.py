@@ -716,7 +716,6 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from qa.build.indexing import add_documents, build_index
-from qa.build.shard_build import reshard_index
     index, corpus, *adds = sys.argv[1:]
     for path in adds:
         add_documents([path], index)

@@ -77,7 +77,7 @@ def test_hostile_article_text_is_shown_as_text(hostile_index, tmp_path):
     assert_inert(rendered)
     text = html.unescape(sources)
     assert "<script>alert('x')</script>" in text or "Osric Penn" in text
-    header, corpus, _ = app.corpus_view()
+    header, corpus, *_ = app.corpus_view()
     assert_inert(header + corpus)
     assert html.unescape(HOSTILE_TITLE) in html.unescape(corpus), "the title is shown, as text"
     # A question carrying markup is echoed as text too.

@@ -23,7 +23,7 @@ def sharded(tmp_path):
 def test_a_process_built_index_answers_as_the_unsharded_one(sharded, default_index):
     idx = load_index(sharded)
     assert idx.manifest.chunks == default_index.manifest.chunks
-    q = "Who proposed the 3+3 format?"
+    q = "Who joined the talks via video conference?"
     assert [(p.doc_id, p.start, p.end) for p in idx.retrieve(q, k=5)] == [
         (p.doc_id, p.start, p.end) for p in default_index.retrieve(q, k=5)
     ]
