@@ -42,6 +42,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="unanswerable examples per answerable one made by cutting the sentences that hold the answer "
         "out of its own paragraph (the near misses retrieval brings)",
     )
+    p.add_argument(
+        "--repeat-unanswerable",
+        type=int,
+        default=1,
+        help="times each of the data's own unanswerable examples is used (written to mislead, they are few and "
+        "the hardest to learn)",
+    )
     p.add_argument("--max-len", type=int, default=192, help="tokens in a window, question included")
     p.add_argument("--stride", type=int, default=64, help="tokens shared by neighbouring windows")
     p.add_argument(
@@ -119,6 +126,12 @@ def add_cut_negatives(rows: list[dict], ratio: float, seed: int) -> list[dict]:
             continue
         made.append({**r, "id": r["id"] + "-cut", "context": context, "answers": [], "answer_starts": []})
     return rows + made
+
+
+def repeat_unanswerable(rows: list[dict], times: int) -> list[dict]:
+    """`rows` with each of the data's own unanswerable examples (not the made-up ones) `times` times over."""
+    real = [r for r in rows if not r["answers"] and not r["id"].endswith(("-neg", "-cut"))]
+    return rows + [{**r, "id": f"{r['id']}-again{n}"} for n in range(1, times) for r in real]
 
 
 def featurize(
@@ -214,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = all_rows[: args.max_examples] if args.max_examples else all_rows
     rows = add_negatives(rows, args.neg_ratio, args.seed, pool=all_rows)
     rows = add_cut_negatives(rows, args.cut_ratio, args.seed)
+    rows = repeat_unanswerable(rows, args.repeat_unanswerable)
     feats = featurize(rows, tokenizer, args.max_len, args.stride, args.keep_missed, args.seed)
     order = batches(feats, args.batch, args.seed, args.epochs)
     n_unans = sum(1 for f in feats if f[1] == 0)

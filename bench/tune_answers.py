@@ -1,16 +1,25 @@
-"""Fit the answer step's two constants on an evaluation set: how much retrieval adds to a span's reader
-score (RETRIEVAL_WEIGHT) and the margin over no-answer below which the reader abstains (NO_ANSWER_MARGIN).
+"""Fit when answering abstains and when it stops reading early, on evaluation sets.
 
-    python bench/tune_answers.py ../shared/eval/squad2-tune ../shared/eval/wikinews-dev [--limit N]
+    python bench/tune_answers.py ../shared/eval/squad2-tune ../shared/eval/wikinews-dev --limit 3000 [--write]
 
-Every question is retrieved and read once; the grid is then scored from those readings, so trying a
-setting costs nothing. Figures are SQuAD token F1 / EM of the chosen span (before the fullest-name
-rule), span hit (the span lies in the gold document and holds a gold answer), and abstention
-precision / recall. The chosen setting maximises, averaged over the sets given, SQuAD 2.0's overall
-F1 (answerable F1 plus correct abstentions, over all questions), among the settings that keep the
-answerable F1 of every set at --min-f1 or above: abstain as much as short-answer quality allows.
-Then SURE_GAP: the smallest gap over no-answer that lets answering stop after the first passages
-while every set loses at most --max-loss of answerable F1.
+Every question is retrieved and read once (all READ_PASSAGES passages, so reading fewer can be
+replayed exactly); the rest is computed from those readings. Three steps:
+
+1. SURE_GAP: the smallest margin over no-answer that lets answering stop after retrieval's first
+   FIRST_READ passages while every set loses at most --max-loss of answerable F1 (with abstention off).
+2. The abstention model (`qa.answer.abstention`): logistic weights over the reading's FEATURES,
+   fitted on every set's readings as answering makes them with that SURE_GAP. The label is whether
+   answering should answer: the question is answerable and the chosen span is right (F1 >= 0.5).
+3. The threshold on its probability: the one that maximises, averaged over the sets, SQuAD 2.0's
+   overall F1 (answerable F1 plus correct abstentions, over all questions) while every set keeps
+   answerable F1 at --min-f1 or above: abstain as much as short-answer quality allows.
+
+The figures printed for step 3 are cross-validated (--folds: each question's probability comes from
+a model fitted without it), so they estimate how the fitted model does on questions it has not seen.
+Figures are SQuAD token F1 / EM of the chosen span (before the fullest-name rule), span hit (the span
+lies in the gold document and holds a gold answer), and abstention precision / recall; ROC AUC says
+how well a score separates answerable from unanswerable questions. --write saves the model to
+qa/models/reader/abstention.json; SURE_GAP is printed to be set in qa/answer/answering.py.
 """
 
 from __future__ import annotations
@@ -19,19 +28,33 @@ import argparse
 import json
 import random
 import sys
+from dataclasses import asdict
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answer.answering import FIRST_READ, READ_PASSAGES  # noqa: E402
-from qa.evaluation import QUESTIONS_FILE, contains_answer, exact_match, load_questions, open_set_index, token_f1  # noqa: E402
+from qa.answer.abstention import FEATURES, MODEL_FILE, AbstentionModel, features  # noqa: E402
+from qa.answer.answering import FIRST_READ, READ_PASSAGES, combine_reads, rank_spans  # noqa: E402
+from qa.answer.reader import ReadSpan  # noqa: E402
+from qa.evaluation import (  # noqa: E402
+    QUESTIONS_FILE,
+    contains_answer,
+    exact_match,
+    load_questions,
+    open_set_index,
+    token_f1,
+)
+from qa.records import Passage  # noqa: E402
 
-WEIGHTS = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0)
+# Spans kept from one reader call, as answering's calls keep them (Reader.read's default `top`).
+SPANS_PER_READ = 5
 
 
 def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> list[dict]:
-    """Per question: its golds, and every read span with its gap, passage score and whether it is in the gold doc."""
+    """Per question: its golds, the passages retrieved and every span read from them."""
     from tqdm import tqdm
 
     questions = load_questions(set_dir / QUESTIONS_FILE)
@@ -41,59 +64,120 @@ def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> 
     rows = []
     for q in tqdm(questions, desc="reading", unit="q", file=sys.stderr):
         passages = idx.retrieve(q.question, k=READ_PASSAGES)
-        # Every passage's spans, so that reading only the first FIRST_READ can be replayed exactly.
         reading = idx.reader.read(q.question, [p.text for p in passages], top=5 * READ_PASSAGES)
-        spans = [
+        rows.append(
             {
-                "text": s.text.strip(" ,;:"),
-                "gap": s.gap,
-                "score": s.score,
-                "no_answer": s.no_answer,
-                "retrieval": passages[s.passage].score,
-                "gold_doc": passages[s.passage].doc_id == q.doc_id,
-                "passage": s.passage,
+                "question": q.question,
+                "answers": list(q.answers),
+                "doc_id": q.doc_id,
+                "passages": [p.to_dict() for p in passages],
+                "spans": [asdict(s) for s in reading.spans],
             }
-            for s in reading.spans
-        ]
-        rows.append({"answers": list(q.answers), "spans": spans})
+        )
     return rows
 
 
-def best_span(spans: list[dict], weight: float, sure: float) -> tuple[dict | None, bool]:
-    """The span answering picks, and whether the passages after the first FIRST_READ were read for it."""
-    first = [s for s in spans if s["passage"] < FIRST_READ]
-    if first and max(s["gap"] for s in first) >= sure:
-        spans = first
-    return max(spans, key=lambda s: s["gap"] + weight * s["retrieval"], default=None), spans is not first
+def replay(row: dict, sure: float) -> dict:
+    """What answering makes of a stored reading: the chosen span, its features, and whether all was read."""
+    passages = [Passage(**p) for p in row["passages"]]
+    spans = [ReadSpan(**s) for s in row["spans"]]
+    first = [s for s in spans if s.passage < FIRST_READ][:SPANS_PER_READ]
+    spans, read_all = combine_reads(first, lambda: [s for s in spans if s.passage >= FIRST_READ][:SPANS_PER_READ], sure)
+    ranked = rank_spans(spans, passages)
+    if not ranked:
+        return {"best": None, "x": None, "read_all": read_all}
+    best = ranked[0][1]
+    text = best.text.strip(" ,;:")
+    answers = row["answers"]
+    return {
+        "best": best,
+        "x": features(row["question"], passages, spans, best),
+        "read_all": read_all,
+        "f1": token_f1(text, answers) if answers else 0.0,
+        "em": exact_match(text, answers) if answers else 0.0,
+        "hit": bool(answers) and passages[best.passage].doc_id == row["doc_id"] and contains_answer(text, answers),
+    }
 
 
-def score(rows: list[dict], weight: float, margin: float, sure: float = float("inf")) -> dict[str, float]:
-    """The figures of one setting; `sure` is the gap that spares reading past the first passages."""
+def figures(rows: list[dict], picks: list[dict], answer: list[bool]) -> dict[str, float]:
+    """The figures of one set when answering answers exactly where `answer` says so."""
     f1 = em = hit = right_abstain = wrong_abstain = read_all = 0.0
     n_ans = sum(1 for r in rows if r["answers"])
-    for r in rows:
-        best, read_rest = best_span(r["spans"], weight, sure)
-        read_all += read_rest
-        abstain = best is None or best["gap"] < margin
+    for r, pick, yes in zip(rows, picks, answer):
+        read_all += pick["read_all"]
+        abstain = pick["best"] is None or not yes
         if r["answers"]:
             if abstain:
                 wrong_abstain += 1
                 continue
-            f1 += token_f1(best["text"], r["answers"])
-            em += exact_match(best["text"], r["answers"])
-            hit += best["gold_doc"] and contains_answer(best["text"], r["answers"])
+            f1, em, hit = f1 + pick["f1"], em + pick["em"], hit + pick["hit"]
         else:
             right_abstain += abstain
-    n_un = len(rows) - n_ans
     return {
         "f1": f1 / max(1, n_ans),
         "exact_match": em / max(1, n_ans),
         "span_in_gold_doc": hit / max(1, n_ans),
         "abstention_precision": right_abstain / max(1, right_abstain + wrong_abstain),
-        "abstention_recall": right_abstain / max(1, n_un),
+        "abstention_recall": right_abstain / max(1, len(rows) - n_ans),
         "objective": (f1 + right_abstain) / max(1, len(rows)),
         "read_all": read_all / max(1, len(rows)),
     }
+
+
+def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """Area under the ROC curve: the chance a positive scores above a negative (ties count half)."""
+    pos, neg = scores[positive], scores[~positive]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    joined = np.concatenate([pos, neg])
+    for value in np.unique(joined):  # average ranks over ties
+        same = joined == value
+        ranks[same] = ranks[same].mean()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float) -> AbstentionModel:
+    """L2-regularised logistic regression by Newton's method on standardised features."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    beta = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ beta, -50, 50)))
+        grad = z.T @ (weight * (p - y)) + penalty * beta
+        hess = (z * (weight * p * (1 - p))[:, None]).T @ z + np.diag(penalty)
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return AbstentionModel(tuple(mean), tuple(scale), tuple(beta[:-1]), float(beta[-1]), 0.5)
+
+
+def choose_threshold(sets: dict, picks: dict, probs: dict, min_f1: float) -> float:
+    """The probability to answer at that maximises the mean objective while every set keeps `min_f1`."""
+    candidates = np.unique(np.round(np.concatenate([p for p in probs.values()]), 3))
+    best, best_obj = 0.0, -1.0
+    for t in np.concatenate([[0.0], candidates]):
+        scored = {n: figures(sets[n], picks[n], list(probs[n] >= t)) for n in sets}
+        if any(s["f1"] < min_f1 for s in scored.values()):
+            continue
+        obj = sum(s["objective"] for s in scored.values()) / len(sets)
+        if obj > best_obj:
+            best, best_obj = float(t), obj
+    return best
+
+
+def _print_figures(label: str, scored: dict) -> None:
+    for name, s in scored.items():
+        print(
+            f"  {label:<22} {name[:14]:>14} F1 {s['f1']:.3f} EM {s['exact_match']:.3f} hit {s['span_in_gold_doc']:.3f}"
+            f" abst P {s['abstention_precision']:.2f} R {s['abstention_recall']:.2f} obj {s['objective']:.3f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,8 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         default=0.01,
         help="answerable F1 a set may lose to early stopping (default 0.01: one question in 100)",
     )
+    p.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the logistic weights")
+    p.add_argument("--folds", type=int, default=5, help="folds of the cross-validated figures")
+    p.add_argument("--write", action="store_true", help=f"save the fitted model to {MODEL_FILE.relative_to(ROOT)}")
     args = p.parse_args(argv)
-    sets = {}
+    sets: dict[str, list[dict]] = {}
     for set_dir in args.set_dirs:
         cached = args.readings / f"{set_dir.name}.json" if args.readings else None
         if cached and cached.is_file():
@@ -121,52 +208,76 @@ def main(argv: list[str] | None = None) -> int:
         if cached:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps(sets[set_dir.name]))
-    margins = [m / 4 for m in range(-16, 61)]
-    grid = [(w, m) for w in WEIGHTS for m in margins]
-    scored = {(w, m): {name: score(rows, w, m) for name, rows in sets.items()} for w, m in grid}
-
-    def objective(key: tuple[float, float]) -> float:
-        return sum(r["objective"] for r in scored[key].values()) / len(sets)
-
-    allowed = [key for key in grid if all(r["f1"] >= args.min_f1 for r in scored[key].values())] or grid
-    best = max(allowed, key=objective)
     for name, rows in sets.items():
         print(f"{name}: {len(rows)} questions, {sum(1 for r in rows if r['answers'])} answerable")
-    print(
-        f"{'weight':>6} {'margin':>6} {'set':>14} {'F1':>6} {'EM':>6} {'hit':>6} {'abst P':>6} {'abst R':>6} {'obj':>6}"
-    )
-    for w in WEIGHTS:
-        w_best = max((key for key in allowed if key[0] == w), default=None, key=objective)
-        if w_best is None:
-            continue
-        for name, s in scored[w_best].items():
-            print(
-                f"{w:6.1f} {w_best[1]:6.2f} {name[:14]:>14} {s['f1']:6.3f} {s['exact_match']:6.3f}"
-                f" {s['span_in_gold_doc']:6.3f} {s['abstention_precision']:6.3f} {s['abstention_recall']:6.3f}"
-                f" {s['objective']:6.3f}"
-            )
-    print(f"margins at weight {best[0]}:")
-    for m in margins[::4]:
-        figures = "  ".join(
-            f"{name[:10]} F1 {s['f1']:.3f} P {s['abstention_precision']:.2f} R {s['abstention_recall']:.2f}"
-            for name, s in scored[(best[0], m)].items()
-        )
-        print(f"  {m:6.2f}  {figures}")
-    print(f"chosen: RETRIEVAL_WEIGHT = {best[0]}, NO_ANSWER_MARGIN = {best[1]}")
-    # Reading the first passages alone: the smallest sure gap whose answers lose at most --max-loss of F1.
-    print(f"reading the first {FIRST_READ} passages alone when a span beats no-answer by SURE_GAP:")
-    full = {name: score(rows, *best) for name, rows in sets.items()}
-    chosen_sure = None
+
+    # 1. SURE_GAP, with abstention off.
+    full = {n: [replay(r, float("inf")) for r in rows] for n, rows in sets.items()}
+    always = {n: figures(sets[n], full[n], [True] * len(rows)) for n, rows in sets.items()}
+    print(f"reading the first {FIRST_READ} passages alone when a span beats no-answer by SURE_GAP (no abstention):")
+    sure_gap = None
     for sure in [g / 2 for g in range(8, 41)]:
-        part = {name: score(rows, *best, sure=sure) for name, rows in sets.items()}
-        figures = "  ".join(
-            f"{name[:10]} F1 {s['f1']:.3f} ({s['f1'] - full[name]['f1']:+.3f}) read all {s['read_all']:.2f}"
-            for name, s in part.items()
+        part = {n: figures(rows, [replay(r, sure) for r in rows], [True] * len(rows)) for n, rows in sets.items()}
+        print(
+            f"  {sure:5.1f}  "
+            + "  ".join(
+                f"{n[:10]} F1 {s['f1']:.3f} ({s['f1'] - always[n]['f1']:+.3f}) read all {s['read_all']:.2f}"
+                for n, s in part.items()
+            )
         )
-        print(f"  {sure:5.1f}  {figures}")
-        if chosen_sure is None and all(full[n]["f1"] - part[n]["f1"] <= args.max_loss for n in part):
-            chosen_sure = sure
-    print(f"chosen: SURE_GAP = {chosen_sure}")
+        if sure_gap is None and all(always[n]["f1"] - part[n]["f1"] <= args.max_loss for n in part):
+            sure_gap = sure
+    sure_gap = sure_gap if sure_gap is not None else float("inf")
+    print(f"chosen: SURE_GAP = {sure_gap}")
+
+    # 2. The abstention model over readings made with that SURE_GAP.
+    picks = {n: [replay(r, sure_gap) for r in rows] for n, rows in sets.items()}
+    x, y, weight, where = [], [], [], []
+    for n, rows in sets.items():
+        for i, (r, pick) in enumerate(zip(rows, picks[n])):
+            if pick["best"] is None:
+                continue
+            x.append(pick["x"])
+            y.append(1.0 if r["answers"] and pick["f1"] >= 0.5 else 0.0)
+            # Every set weighs as much as the largest: news questions are few but what users ask.
+            weight.append(max(len(v) for v in sets.values()) / len(rows))
+            where.append((n, i))
+    x_arr, y_arr, w_arr = np.array(x), np.array(y), np.array(weight)
+    folds = np.arange(len(x_arr)) % args.folds
+    random.Random(args.seed).shuffle(folds)
+    held_out = np.zeros(len(x_arr))
+    for f in range(args.folds):
+        model = fit_logistic(x_arr[folds != f], y_arr[folds != f], w_arr[folds != f], args.l2)
+        held_out[folds == f] = [model.probability(v) for v in x_arr[folds == f]]
+    probs = {n: np.zeros(len(rows)) for n, rows in sets.items()}
+    for (n, i), prob in zip(where, held_out):
+        probs[n][i] = prob
+
+    # 3. The threshold, chosen and scored on held-out probabilities.
+    answer_at = choose_threshold(sets, picks, probs, args.min_f1)
+    print(f"abstention (cross-validated over {args.folds} folds), answering at probability {answer_at:.3f}:")
+    _print_figures("always answer", {n: figures(sets[n], picks[n], [True] * len(sets[n])) for n in sets})
+    gap_probs = {n: np.array([pk["best"].gap if pk["best"] else -99.0 for pk in picks[n]]) for n in sets}
+    gap_at = choose_threshold(sets, picks, gap_probs, args.min_f1)
+    _print_figures(
+        f"margin {gap_at:.2f} alone", {n: figures(sets[n], picks[n], list(gap_probs[n] >= gap_at)) for n in sets}
+    )
+    _print_figures("abstention model", {n: figures(sets[n], picks[n], list(probs[n] >= answer_at)) for n in sets})
+    for n, rows in sets.items():
+        answerable = np.array([bool(r["answers"]) for r in rows])
+        print(
+            f"  ROC AUC answerable vs not {n[:14]:>14}: margin {roc_auc(gap_probs[n], answerable):.3f}"
+            f"  model {roc_auc(probs[n], answerable):.3f}"
+        )
+
+    model = fit_logistic(x_arr, y_arr, w_arr, args.l2)
+    model = AbstentionModel(model.mean, model.scale, model.weights, model.bias, answer_at)
+    print("weights (standardised):")
+    for name, w in zip(FEATURES, model.weights):
+        print(f"  {name:<22} {w:+.3f}")
+    if args.write:
+        MODEL_FILE.write_text(json.dumps(model.to_dict(), indent=1) + "\n")
+        print(f"saved {MODEL_FILE}")
     return 0
 
 

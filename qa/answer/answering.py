@@ -1,7 +1,7 @@
 """Answers with cited spans: retrieve passages, let the reader pick a span, cite the sentences that hold it.
 
-The reader's spans rerank the passages and decide abstention; the short answer is always inside the
-first citation's quote. Two small rules stay where they help news readers: a sentence next to the
+The reader's spans rerank the passages; whether to answer at all is decided by a small model over the
+reading (`qa.answer.abstention`). The short answer is always inside the first citation's quote. Two small rules stay where they help news readers: a sentence next to the
 span that matches the question better is cited too (the span's sentence may only name who "he" is),
 and for who-questions a name is given in its fullest form in the document ("Sergei Lavrov" for
 "Lavrov"), cited from the sentence that gives it.
@@ -9,19 +9,18 @@ and for who-questions a name is given in its fullest form in the document ("Serg
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from qa.answer.abstention import content_stems, features, load_model
 from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
 from qa.answer.reader import Reader, ReadSpan
 from qa.ingest.pdf import page_at
 from qa.ingest.text import split_sentences
 from qa.records import Answer, Citation, Document, Passage
-from qa.search.retrieval import STOPWORDS, query_terms
-from qa.store.lexical import stem
+from qa.search.retrieval import STOPWORDS
 
 
 class Index(Protocol):
@@ -46,11 +45,9 @@ READ_PASSAGES = 5
 FIRST_READ = 2
 SURE_GAP = 7.5
 # How much a passage's fused retrieval score (0..1) adds to a span's reader score when spans of
-# different passages are compared, and the margin over no-answer below which the reader abstains.
-# Both fitted by bench/tune_answers.py on squad2-tune and wikinews-dev: the most abstention that keeps
-# answerable F1 at 0.65 or above on both (the weight matters little: 0 to 12 move F1 by under 0.01).
+# different passages are compared; fitted by bench/tune_answers.py on squad2-tune and wikinews-dev
+# (it matters little: weights from 0 to 12 move F1 by under 0.01).
 RETRIEVAL_WEIGHT = 4.0
-NO_ANSWER_MARGIN = 5.0
 # A follow-up's span near what the last answer cited gains this much.
 FOLLOW_UP_BONUS = 1.0
 # Neighbouring sentences searched for the one that matches the question best.
@@ -94,19 +91,34 @@ def _near_last_answer(passage: Passage, history: Sequence[Any] | None) -> bool:
     )
 
 
+def combine_reads(
+    first: Sequence[ReadSpan], read_rest: Callable[[], Sequence[ReadSpan]], sure: float = SURE_GAP
+) -> tuple[tuple[ReadSpan, ...], bool]:
+    """The spans answering goes on, best first, and whether the later passages were read: the spans of
+    the first FIRST_READ passages alone when one beats no-answer by `sure`, else those with `read_rest()`'s."""
+    if any(sp.gap >= sure for sp in first):
+        return tuple(sorted(first, key=lambda sp: -sp.gap)), False
+    return tuple(sorted((*first, *read_rest()), key=lambda sp: -sp.gap)), True
+
+
 def _read(reader: Reader, question: str, passages: Sequence[Passage]) -> tuple[ReadSpan, ...]:
-    """The reader's spans over the passages, best first; the first FIRST_READ are read alone, and when one
-    of their spans beats no-answer by SURE_GAP the rest are not read."""
+    """The reader's spans over the passages, best first (the later passages read only when needed)."""
+
+    def read_rest() -> list[ReadSpan]:
+        if len(passages) <= FIRST_READ:
+            return []
+        rest = reader.read(question, [p.text for p in passages[FIRST_READ:]]).spans
+        return [replace(sp, passage=sp.passage + FIRST_READ) for sp in rest]
+
     first = reader.read(question, [p.text for p in passages[:FIRST_READ]]).spans
-    if len(passages) <= FIRST_READ or (first and first[0].gap >= SURE_GAP):
-        return first
-    rest = reader.read(question, [p.text for p in passages[FIRST_READ:]]).spans
-    shifted = [replace(sp, passage=sp.passage + FIRST_READ) for sp in rest]
-    return tuple(sorted((*first, *shifted), key=lambda sp: -sp.gap))
+    return combine_reads(first, read_rest, SURE_GAP)[0]
 
 
-def _rank_spans(
-    spans: Sequence[ReadSpan], passages: Sequence[Passage], follow_up: bool, history: Sequence[Any] | None
+def rank_spans(
+    spans: Sequence[ReadSpan],
+    passages: Sequence[Passage],
+    follow_up: bool = False,
+    history: Sequence[Any] | None = None,
 ) -> list[tuple[float, ReadSpan]]:
     """Spans with their ranking score, best first: the reader's margin over no-answer, plus retrieval."""
     ranked = []
@@ -130,16 +142,7 @@ def _reranked(passages: Sequence[Passage], ranked: Sequence[tuple[float, ReadSpa
     return [passages[i] for i in order]
 
 
-def confidence_of(gap: float) -> float:
-    """The reader's confidence in [0, 1]: 0.5 exactly at the abstention margin."""
-    return 1.0 / (1.0 + math.exp(-(gap - NO_ANSWER_MARGIN)))
-
-
 # ---------------------------------------------------------------- citations
-
-
-def _stems(text: str) -> set[str]:
-    return {stem(t) for t in query_terms(text) if "_" not in t}
 
 
 def _holding_sentences(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
@@ -158,15 +161,15 @@ def _quote_around(sentences: list[tuple[int, int]], start: int, end: int) -> tup
 
 def _evidence_sentence(question: str, text: str, sentences: list[tuple[int, int]], first: int, last: int) -> int | None:
     """A sentence near the span's that shares clearly more of the question's words, if there is one."""
-    wanted = _stems(question)
+    wanted = content_stems(question)
     if not wanted:
         return None
-    own = len(wanted & _stems(text[sentences[first][0] : sentences[last][1]]))
+    own = len(wanted & content_stems(text[sentences[first][0] : sentences[last][1]]))
     best, best_overlap = None, own
     for i in range(max(0, first - EVIDENCE_REACH), min(len(sentences), last + EVIDENCE_REACH + 1)):
         if first <= i <= last:
             continue
-        overlap = len(wanted & _stems(text[sentences[i][0] : sentences[i][1]]))
+        overlap = len(wanted & content_stems(text[sentences[i][0] : sentences[i][1]]))
         if overlap > best_overlap + 1 or (overlap > best_overlap and overlap >= 2 and own == 0):
             best, best_overlap = i, overlap
     return best
@@ -270,14 +273,15 @@ def answer_question(
     read = passages[:READ_PASSAGES]
     follow_up = search_text != question
     asked = reader_question(question, history) if follow_up else question
-    ranked = _rank_spans(_read(index.reader, asked, read), read, follow_up, history)
+    spans = _read(index.reader, asked, read)
+    ranked = rank_spans(spans, read, follow_up, history)
     shown = tuple((_reranked(read, ranked) + list(passages[READ_PASSAGES:]))[:k])
     if not ranked:
         return Answer(question, None, True, 0.0, (), shown, search_text)
     best = ranked[0][1]
-    # Abstention is the reader's call alone: retrieval scores are no evidence that a span answers.
-    confidence = confidence_of(best.gap)
-    if best.gap < NO_ANSWER_MARGIN:
+    abstention = load_model()
+    confidence = abstention.probability(features(asked, read, spans, best))
+    if confidence < abstention.answer_at:
         return Answer(question, None, True, confidence, (), shown, search_text)
     passage = read[best.passage]
     doc, _ = _document_sentences(index, passage.doc_id)

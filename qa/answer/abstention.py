@@ -1,0 +1,131 @@
+"""Whether to answer at all: a small logistic model over what a question's reading shows.
+
+The reader's margin over no-answer alone separates answerable from unanswerable questions poorly
+(ROC AUC 0.67 on squad2-tune): a confident span on the wrong topic looks like a right one. What else
+a reading shows helps: whether other passages agree on the span, how far it beats the runner-up,
+how many of the question's words the span's sentence holds, and retrieval's scores. The weights and
+the answering threshold are fitted by ``bench/tune_answers.py`` and shipped beside the reader
+(``qa/models/reader/abstention.json``); the probability is the answer's confidence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from qa.answer.reader import ReadSpan
+from qa.errors import ModelError
+from qa.ingest.text import split_sentences
+from qa.records import Passage
+from qa.search.retrieval import query_terms
+from qa.store.lexical import stem
+
+MODEL_FILE = Path(__file__).resolve().parents[1] / "models" / "reader" / "abstention.json"
+
+FEATURES = (
+    "gap",  # the best span's margin over its window's no-answer score
+    "span_score",  # its start + end logits
+    "no_answer",  # its window's no-answer score
+    "runner_up",  # how far it beats the best span elsewhere (0 when there is none)
+    "agreeing",  # other passages' spans that say the same
+    "retrieval",  # its passage's fused retrieval score
+    "top_retrieval",  # retrieval's best score
+    "first_passage",  # 1 when it comes from retrieval's first passage
+    "question_in_sentence",  # share of the question's words in the span's sentence and its neighbours
+    "question_in_span",  # share of the span's words that the question already holds
+    "span_words",  # the span's length in words (log)
+)
+
+
+def content_stems(text: str) -> set[str]:
+    """The stems of the content words of `text` (stop words and entity tokens left out)."""
+    return {stem(t) for t in query_terms(text) if "_" not in t}
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().strip(" .,;:'\"").split())
+
+
+def _sentence_window(text: str, start: int, end: int) -> str:
+    """The sentence(s) of `text` holding [start, end) with one sentence either side."""
+    sentences = split_sentences(text)
+    hits = [i for i, (s, e) in enumerate(sentences) if s < end and e > start]
+    if not hits:
+        return text[max(0, start - 200) : end + 200]
+    first, last = max(0, hits[0] - 1), min(len(sentences) - 1, hits[-1] + 1)
+    return text[sentences[first][0] : sentences[last][1]]
+
+
+def features(question: str, passages: Sequence[Passage], spans: Sequence[ReadSpan], best: ReadSpan) -> list[float]:
+    """The FEATURES of a reading whose chosen span is `best` (spans index into `passages`)."""
+    said = _normalised(best.text)
+    others = [sp for sp in spans if sp.passage != best.passage or sp.start >= best.end or sp.end <= best.start]
+    runner_up = max((sp.gap for sp in others if _normalised(sp.text) != said), default=None)
+    agreeing = len(
+        {sp.passage for sp in others if sp.passage != best.passage and said and _normalised(sp.text) == said}
+    )
+    wanted = content_stems(question)
+    passage = passages[best.passage]
+    around = content_stems(_sentence_window(passage.text, best.start, best.end))
+    span_stems = content_stems(best.text)
+    return [
+        best.gap,
+        best.score,
+        best.no_answer,
+        best.gap - runner_up if runner_up is not None else 10.0,
+        float(agreeing),
+        passage.score,
+        max(p.score for p in passages),
+        1.0 if best.passage == 0 else 0.0,
+        len(wanted & around) / len(wanted) if wanted else 0.0,
+        len(span_stems & wanted) / len(span_stems) if span_stems else 0.0,
+        math.log1p(len(best.text.split())),
+    ]
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """Logistic weights over standardised FEATURES and the probability below which answering abstains."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    answer_at: float
+
+    def probability(self, x: Sequence[float]) -> float:
+        """The probability that the reading's span answers the question."""
+        z = self.bias + sum(w * (v - m) / s for w, v, m, s in zip(self.weights, x, self.mean, self.scale))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(FEATURES),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "answer_at": self.answer_at,
+        }
+
+
+@cache
+def load_model(path: Path = MODEL_FILE) -> AbstentionModel:
+    """The fitted model shipped beside the reader."""
+    try:
+        data = json.loads(path.read_text())
+        if data["features"] != list(FEATURES):
+            raise ValueError(f"it was fitted on other features ({', '.join(data['features'])})")
+        return AbstentionModel(
+            tuple(data["mean"]),
+            tuple(data["scale"]),
+            tuple(data["weights"]),
+            float(data["bias"]),
+            float(data["answer_at"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"cannot use the abstention model {path}: {exc}; reinstall the package") from None

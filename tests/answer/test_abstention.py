@@ -1,0 +1,70 @@
+"""The abstention model: features of a real reading and the shipped weights."""
+
+import json
+
+import pytest
+
+from qa.answer.abstention import FEATURES, AbstentionModel, features, load_model
+from qa.answer.answering import READ_PASSAGES, rank_spans
+from qa.answer.reader import ReadSpan
+from qa.errors import ModelError
+from qa.records import Passage
+
+
+def _passage(text: str, score: float, doc: str = "a") -> Passage:
+    return Passage(0, doc, doc, None, None, 0, len(text), text, score)
+
+
+def test_features_of_a_reading():
+    texts = [
+        "The summit took place in Tehran. Lavrov proposed the 3+3 format there.",
+        "In an interview, the minister said Lavrov proposed it.",
+    ]
+    passages = [_passage(texts[0], 0.9), _passage(texts[1], 0.5, "b")]
+    best = ReadSpan(0, texts[0].index("Lavrov"), texts[0].index("Lavrov") + 6, "Lavrov", 12.0, 2.0)
+    same = ReadSpan(1, texts[1].index("Lavrov"), texts[1].index("Lavrov") + 6, "Lavrov", 9.0, 3.0)
+    other = ReadSpan(1, 0, 15, "In an interview", 4.0, 3.0)
+    x = dict(zip(FEATURES, features("Who proposed the 3+3 format?", passages, [best, same, other], best)))
+    assert len(x) == len(FEATURES)
+    assert x["gap"] == 10.0 and x["span_score"] == 12.0 and x["no_answer"] == 2.0
+    assert x["agreeing"] == 1.0, "the second passage names the same person"
+    assert x["runner_up"] == 10.0 - 1.0, "the best span saying something else beats no-answer by 1"
+    assert x["first_passage"] == 1.0 and x["retrieval"] == 0.9 and x["top_retrieval"] == 0.9
+    assert x["question_in_sentence"] > 0.5, "the span's sentence holds most of the question's words"
+    assert x["question_in_span"] == 0.0
+    alone = dict(zip(FEATURES, features("Who proposed the 3+3 format?", passages, [best], best)))
+    assert alone["agreeing"] == 0.0 and alone["runner_up"] == 10.0
+
+
+def test_probability_follows_the_weights():
+    model = AbstentionModel(
+        (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (1.0,) + (0.0,) * (len(FEATURES) - 1), 0.0, 0.5
+    )
+    x = [0.0] * len(FEATURES)
+    assert model.probability(x) == pytest.approx(0.5)
+    x[0] = 3.0
+    assert model.probability(x) > 0.95
+    x[0] = -1e9
+    assert model.probability(x) < 1e-6, "no overflow on extreme values"
+
+
+def test_shipped_model_loads_and_answers_a_sure_reading(default_index):
+    model = load_model()
+    assert 0.0 < model.answer_at < 1.0 and len(model.weights) == len(FEATURES)
+    question = "Who joined the talks via video conference?"
+    passages = default_index.retrieve(question, k=READ_PASSAGES)
+    spans = default_index.reader.read(question, [p.text for p in passages]).spans
+    best = rank_spans(spans, passages)[0][1]
+    assert model.probability(features(question, passages, spans, best)) >= model.answer_at
+
+
+def test_a_model_fitted_on_other_features_is_refused(tmp_path):
+    path = tmp_path / "abstention.json"
+    data = load_model().to_dict()
+    data["features"] = ["gap"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="other features"):
+        load_model(path)
+    path.write_text("{")
+    with pytest.raises(ModelError, match="reinstall"):
+        load_model(path)
