@@ -18,8 +18,8 @@ The figures printed for step 3 are cross-validated (--folds: each question's pro
 a model fitted without it), so they estimate how the fitted model does on questions it has not seen.
 Figures are SQuAD token F1 / EM of the chosen span (before the fullest-name rule), span hit (the span
 lies in the gold document and holds a gold answer), and abstention precision / recall; ROC AUC says
-how well a score separates answerable from unanswerable questions. --write saves the model to
-qa/models/reader/abstention.json; SURE_GAP is printed to be set in qa/answer/answering.py.
+how well a score separates answerable from unanswerable questions. --write saves the model in the
+reader's folder (qa/models/reader/abstention.json for the shipped reader); SURE_GAP is printed to be set in qa/answer/answering.py.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from qa.answer.abstention import FEATURES, MODEL_FILE, AbstentionModel, features  # noqa: E402
 from qa.answer.answering import FIRST_READ, READ_PASSAGES, combine_reads, rank_spans  # noqa: E402
 from qa.answer.reader import ReadSpan  # noqa: E402
+from qa.answer.reader_model import resolve_reader  # noqa: E402
 from qa.evaluation import (  # noqa: E402
     QUESTIONS_FILE,
     contains_answer,
@@ -196,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the logistic weights")
     p.add_argument("--folds", type=int, default=5, help="folds of the cross-validated figures")
-    p.add_argument("--write", action="store_true", help=f"save the fitted model to {MODEL_FILE.relative_to(ROOT)}")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help=f"save the fitted model as {MODEL_FILE} in the reader's folder (qa/models/reader/ for the shipped one)",
+    )
     args = p.parse_args(argv)
     sets: dict[str, list[dict]] = {}
     for set_dir in args.set_dirs:
@@ -276,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, w in zip(FEATURES, model.weights):
         print(f"  {name:<22} {w:+.3f}")
     if args.write:
-        MODEL_FILE.write_text(json.dumps(model.to_dict(), indent=1) + "\n")
-        print(f"saved {MODEL_FILE}")
+        path = resolve_reader(args.reader).folder / MODEL_FILE
+        path.write_text(json.dumps(model.to_dict(), indent=1) + "\n")
+        print(f"saved {path}")
     return 0
 
 

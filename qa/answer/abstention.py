@@ -4,8 +4,9 @@ The reader's margin over no-answer alone separates answerable from unanswerable 
 (ROC AUC 0.67 on squad2-tune): a confident span on the wrong topic looks like a right one. What else
 a reading shows helps: whether other passages agree on the span, how far it beats the runner-up,
 how many of the question's words the span's sentence holds, and retrieval's scores. The weights and
-the answering threshold are fitted by ``bench/tune_answers.py`` and shipped beside the reader
-(``qa/models/reader/abstention.json``); the probability is the answer's confidence.
+the answering threshold are fitted by ``bench/tune_answers.py`` for one reader and kept in its folder
+(``qa/models/reader/abstention.json`` for the shipped one); the probability is the answer's confidence.
+A reader without one answers where a span beats no-answer, as extractive models are trained to.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from qa.records import Passage
 from qa.search.retrieval import query_terms
 from qa.store.lexical import stem
 
-MODEL_FILE = Path(__file__).resolve().parents[1] / "models" / "reader" / "abstention.json"
+MODEL_FILE = "abstention.json"
 
 FEATURES = (
     "gap",  # the best span's margin over its window's no-answer score
@@ -113,9 +114,21 @@ class AbstentionModel:
         }
 
 
+# The reader's own call: answer when the span beats no-answer (probability 0.5 at a gap of 0).
+OWN_CALL = AbstentionModel(
+    (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (1.0,) + (0.0,) * (len(FEATURES) - 1), 0.0, 0.5
+)
+
+
+def abstention_for(reader_folder: Path) -> AbstentionModel:
+    """The abstention model fitted for the reader in `reader_folder`, or OWN_CALL when it has none."""
+    path = Path(reader_folder) / MODEL_FILE
+    return load_model(path) if path.is_file() else OWN_CALL
+
+
 @cache
-def load_model(path: Path = MODEL_FILE) -> AbstentionModel:
-    """The fitted model shipped beside the reader."""
+def load_model(path: Path) -> AbstentionModel:
+    """An abstention model saved by `AbstentionModel.to_dict`."""
     try:
         data = json.loads(path.read_text())
         if data["features"] != list(FEATURES):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from qa.answer.abstention import content_stems, features, load_model
+from qa.answer.abstention import abstention_for, content_stems, features
 from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
 from qa.answer.reader import Reader, ReadSpan
 from qa.ingest.pdf import page_at
@@ -279,7 +279,7 @@ def answer_question(
     if not ranked:
         return Answer(question, None, True, 0.0, (), shown, search_text)
     best = ranked[0][1]
-    abstention = load_model()
+    abstention = abstention_for(index.reader.ref.folder)
     confidence = abstention.probability(features(asked, read, spans, best))
     if confidence < abstention.answer_at:
         return Answer(question, None, True, confidence, (), shown, search_text)

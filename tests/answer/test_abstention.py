@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from qa.answer.abstention import FEATURES, AbstentionModel, features, load_model
+from qa.answer.abstention import FEATURES, OWN_CALL, AbstentionModel, abstention_for, features, load_model
 from qa.answer.answering import READ_PASSAGES, rank_spans
 from qa.answer.reader import ReadSpan
+from qa.answer.reader_model import SHIPPED_READER
 from qa.errors import ModelError
 from qa.records import Passage
 
@@ -49,7 +50,8 @@ def test_probability_follows_the_weights():
 
 
 def test_shipped_model_loads_and_answers_a_sure_reading(default_index):
-    model = load_model()
+    model = abstention_for(default_index.reader.ref.folder)
+    assert model == load_model(SHIPPED_READER / "abstention.json") != OWN_CALL
     assert 0.0 < model.answer_at < 1.0 and len(model.weights) == len(FEATURES)
     question = "Who joined the talks via video conference?"
     passages = default_index.retrieve(question, k=READ_PASSAGES)
@@ -60,7 +62,7 @@ def test_shipped_model_loads_and_answers_a_sure_reading(default_index):
 
 def test_a_model_fitted_on_other_features_is_refused(tmp_path):
     path = tmp_path / "abstention.json"
-    data = load_model().to_dict()
+    data = abstention_for(SHIPPED_READER).to_dict()
     data["features"] = ["gap"]
     path.write_text(json.dumps(data))
     with pytest.raises(ModelError, match="other features"):
@@ -68,3 +70,12 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path):
     path.write_text("{")
     with pytest.raises(ModelError, match="reinstall"):
         load_model(path)
+
+
+def test_a_reader_without_a_fitted_model_makes_its_own_call(tmp_path):
+    assert abstention_for(tmp_path) is OWN_CALL
+    x = [0.0] * len(FEATURES)
+    x[0] = 0.1  # a span just beating no-answer
+    assert OWN_CALL.probability(x) >= OWN_CALL.answer_at
+    x[0] = -0.1
+    assert OWN_CALL.probability(x) < OWN_CALL.answer_at

@@ -7,7 +7,7 @@ import pytest
 from conftest import shared_path
 
 from qa.answer import answering
-from qa.answer.abstention import load_model
+from qa.answer.abstention import abstention_for
 from qa.answer.answering import answer_question, fullest_name
 from qa.evaluation import contains_answer, normalize_answer
 
@@ -38,7 +38,7 @@ def test_answer_is_read_from_a_cited_sentence(default_index):
     assert "Vladimir Putin" in a.text
     assert "video conference" in a.citations[0].quote, "the sentence the reader read the answer from is cited first"
     assert a.citations[0].published == "2021-10-11"
-    assert load_model().answer_at <= a.confidence <= 1.0
+    assert abstention_for(default_index.reader.ref.folder).answer_at <= a.confidence <= 1.0
     assert_citations_exact(default_index, a)
 
 
@@ -90,7 +90,7 @@ def test_abstains_when_the_articles_do_not_say(default_index, question):
     a = default_index.answer(question)
     assert a.abstained and a.text is None and a.citations == ()
     assert a.passages, "the closest passages are still shown"
-    assert a.confidence < load_model().answer_at
+    assert a.confidence < abstention_for(default_index.reader.ref.folder).answer_at
 
 
 def test_follow_up_resolved_from_history(default_index):
