@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.reader import MAX_ANSWER_TOKENS, get_reader
+from qa.answer.reader import MAX_ANSWER_TOKENS, get_reader, padding_groups
 
 PASSAGES = [
     "Iranian Foreign Minister Hussein Amir-Abdollahian met his Russian counterpart Sergei Lavrov in Moscow on "
@@ -91,3 +91,11 @@ def test_answers_stay_within_a_paragraph(reader):
     assert reading.spans
     for sp in reading.spans:
         assert "\n\n" not in sp.text, sp.text
+
+
+def test_short_windows_run_apart_only_when_that_saves_padding():
+    # Two full windows and two short overflow windows: the short ones run in a batch of their own.
+    assert padding_groups([224, 40, 224, 60]) == [[1, 3], [0, 2]]
+    # Near-equal lengths stay one batch.
+    assert padding_groups([224, 200, 210]) == [[0, 1, 2]]
+    assert padding_groups([50]) == [[0]]
