@@ -300,18 +300,20 @@ class LexicalIndex:
         left = sum(self._largest(c) for c in order)
         partial = np.zeros(len(self.ids), dtype=np.float32)
         joined: list[int] = []
+        leaders = postings[:0]
         floor, size = 0.0, 0
         for c in order:
             if left * ROUNDING < floor:
                 break
-            partial[postings[ptr[c] : ptr[c + 1]]] += weights[ptr[c] : ptr[c + 1]]
+            column = postings[ptr[c] : ptr[c + 1]]
+            partial[column] += weights[ptr[c] : ptr[c + 1]]
             joined.append(c)
             left -= self._largest(c)
-            size += int(ptr[c + 1] - ptr[c])
+            size += len(column)
             if size > len(self.ids) // PRUNED_SHARE:
                 return None
             if len(joined) <= FLOOR_UPDATES and len(joined) < len(order):
-                floor = max(floor, self._floor(cols, joined, partial, limit))
+                leaders, floor = self._floor(cols, column, leaders, partial, limit, floor)
         rows = self._rows_above(joined, partial, floor / ROUNDING - left)
         for c in order[len(joined) :]:
             column = postings[ptr[c] : ptr[c + 1]]
@@ -325,17 +327,24 @@ class LexicalIndex:
             rows = rows[partial[rows] >= floor / ROUNDING - left]
         return rows, self._scores_of(cols, rows)
 
-    def _floor(self, cols: list[int], joined: list[int], partial: np.ndarray, limit: int) -> float:
-        """A score that the `limit`-th best chunk reaches: the `limit`-th best full score of the chunks that
-        lead on the `joined` terms (0 when they hold fewer than `limit` chunks)."""
-        rows = np.concatenate([self._rows[self._colptr[c] : self._colptr[c + 1]] for c in joined])
-        sample = 2 * limit * len(joined)  # a chunk is in each joined column at most once
-        if len(rows) > sample:
-            rows = rows[np.argpartition(-partial[rows], sample - 1)[:sample]]
-        rows = _distinct([rows])
+    def _floor(
+        self, cols: list[int], column: np.ndarray, leaders: np.ndarray, partial: np.ndarray, limit: int, floor: float
+    ) -> tuple[np.ndarray, float]:
+        """The chunks leading on the terms joined so far, and a floor that the `limit`-th best score reaches:
+        the `limit`-th best full score of those chunks, or `floor` if higher.
+
+        A chunk that leads after a term joined holds that term (its `column`) or led before: one that
+        holds it not has the score so far it had, below that of as many leaders as are kept."""
+        keep = 2 * limit
+        if len(column) > keep:
+            column = column[np.argpartition(-partial[column], keep - 1)[:keep]]
+        rows = _distinct([leaders, column])
+        if len(rows) > keep:
+            rows = rows[np.argpartition(-partial[rows], keep - 1)[:keep]]
         if len(rows) < limit:
-            return 0.0
-        return float(-np.partition(-self._scores_of(cols, rows), limit - 1)[limit - 1])
+            return rows, floor
+        best = float(-np.partition(-self._scores_of(cols, rows), limit - 1)[limit - 1])
+        return rows, max(floor, best)
 
     def _rows_above(self, cols: list[int], partial: np.ndarray, reach: float) -> np.ndarray:
         """The distinct rows of `cols` whose `partial` score reaches `reach`, in no particular order."""
