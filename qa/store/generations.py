@@ -59,8 +59,6 @@ LOCK = ".lock"
 PRUNE_AFTER_SECONDS = 30.0
 CHECKED_FILES = (VECTORS, DATABASE, LEXICAL_FILE)
 EXACT_VECTORS = "IDMap2,Flat"
-# How much of a reader's database SQLite may map (it lowers this to its own build limit).
-MMAP_BYTES = 1 << 40
 
 SCHEMA = """
 CREATE TABLE documents (
@@ -424,11 +422,6 @@ class Store:
                 conn.execute("PRAGMA foreign_keys = ON")
             else:
                 conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-                # A published database is never written again, so it may be mapped like the vectors: reading
-                # scattered chunk rows through the mapping skips a system call and a page copy each (a
-                # question's tied candidates, ~900 rows at a million chunks, took 26 ms through reads and
-                # 2.6 ms mapped on 2 busy cores). SQLite caps the mapping at its build's limit (2 GB).
-                conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             conn.execute(f"PRAGMA query_only = {0 if self.writable else 1}")
             conn.create_function(_FOLD, 1, _casefold, deterministic=True)
             self._local.conn = conn
