@@ -24,6 +24,34 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+TIED_TEXT = "The zephyrine lighthouse keeper logged zephyrine squalls all night."
+TIED_TOPICS = (
+    "harbour railway vaccine election drought museum satellite strike orchard bridge festival tariff "
+    "glacier refinery library marathon census vineyard airport reservoir theatre mine bakery ferry"
+).split()
+
+
+def write_tied_corpus(folder: Path) -> tuple[Path, list[str]]:
+    """A corpus in which 12 articles are copies of one text, so that they tie exactly on BM25, among 24
+    distinct ones; the path and the copies' ids. The copies are written in reverse order of id, so that
+    neither chunk ids nor shards order them as their ids do."""
+    import json
+
+    records = [
+        {
+            "id": f"news-{t}",
+            "title": f"News about the {t}",
+            "text": f"Officials spoke about the {t} on Monday. The {t} was in the news across the region.",
+        }
+        for t in TIED_TOPICS
+    ]
+    copies = [f"copy-{c}" for c in "lkjihgfedcba"]
+    records += [{"id": i, "title": "Lighthouse log", "text": TIED_TEXT} for i in copies]
+    path = folder / "tied.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path, copies
+
+
 def under_ci(env: Mapping[str, str] = os.environ) -> bool:
     """True when the CI variable is set to a true value, as CI services and `.ci/run` do."""
     return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")

@@ -104,6 +104,24 @@ def fuse(
     }
 
 
+def _top(store: Store, fused: dict[int, float], similarity: dict[int, float], k: int) -> list[int]:
+    """The ids of the `k` best chunks by fused score, then closer meaning, then earlier document id and offset,
+    in no particular order.
+
+    Only chunks tied on both scores with the k-th are ordered by document here: their ids and offsets are
+    read from the store (copies of one text tie exactly, and a question can have hundreds of them at the cut).
+    """
+    order = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, -1.0)))
+    if len(order) <= k:
+        return order
+    cut = (fused[order[k - 1]], similarity.get(order[k - 1], -1.0))
+    tied = [i for i in order if (fused[i], similarity.get(i, -1.0)) == cut]
+    ahead = order[: order.index(tied[0])]
+    if len(ahead) + len(tied) == k:
+        return ahead + tied
+    return ahead + [i for _, _, i in store.first_chunks(tied, k - len(ahead))]
+
+
 def hybrid_search(
     store: Store,
     question: str,
@@ -118,18 +136,11 @@ def hybrid_search(
     gather = getattr(store, "candidates", None) or partial(search_candidates, store)
     dense, lexical = gather(vector, query_terms(question), depth, filters)
     fused = fuse(dense, lexical)
+    similarity = dict(dense)
+    rows = store.chunks(_top(store, fused, similarity, k))
     # Ties in fused rank go to the closer meaning, then to the earlier document id and offset, which
     # unlike chunk ids are the same however the index is laid out (sharded or not).
-    similarity = dict(dense)
-    order = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, -1.0)))
-    cut = min(k, len(order))
-    while cut < len(order) and fused[order[cut]] == fused[order[k - 1]]:
-        cut += 1
-    rows = store.chunks(order[:cut])
-    top = sorted(
-        (i for i in order[:cut] if i in rows),  # a chunk removed between search and fetch is left out
-        key=lambda i: (-fused[i], -similarity.get(i, -1.0), rows[i][0].doc_id, rows[i][0].start),
-    )[:k]
+    top = sorted(rows, key=lambda i: (-fused[i], -similarity.get(i, -1.0), rows[i][0].doc_id, rows[i][0].start))
     passages = []
     for rank, chunk_id in enumerate(top, start=1):
         chunk, doc = rows[chunk_id]

@@ -55,6 +55,10 @@ class ShardReader:
         assert self.store is not None
         return self.store.chunks(ids)
 
+    def first_chunks(self, ids: list[int], limit: int) -> list[tuple[str, int, int]]:
+        assert self.store is not None
+        return self.store.first_chunks(ids, limit)
+
     def document(self, doc_id: str) -> Document | None:
         assert self.store is not None
         return self.store.document(doc_id)
@@ -195,16 +199,25 @@ class ShardedStore:
         """How many chunks of the whole index hold `term` (stemmed)."""
         return self.lexical_stats.df.get(stem(term), 0)
 
-    def chunks(self, ids) -> dict[int, tuple[Chunk, dict[str, Any]]]:
-        """Chunks by id, each fetched from the shard its id names."""
+    def _by_shard(self, method: str, ids, *args: Any) -> list[Any]:
+        """The answers of `method(ids of the shard, *args)` from each shard that `ids` name."""
         by_shard: dict[int, list[int]] = {}
         for chunk_id in ids:
             by_shard.setdefault(shard_of_chunk(chunk_id), []).append(int(chunk_id))
-        calls = [(s, "chunks", (part,)) for s, part in by_shard.items() if s < self.shard_set.shards]
+        calls = [(s, method, (part, *args)) for s, part in by_shard.items() if s < self.shard_set.shards]
+        return self.backend.run(calls) if calls else []
+
+    def chunks(self, ids) -> dict[int, tuple[Chunk, dict[str, Any]]]:
+        """Chunks by id, each fetched from the shard its id names."""
         found: dict[int, tuple[Chunk, dict[str, Any]]] = {}
-        for part in self.backend.run(calls) if calls else []:
+        for part in self._by_shard("chunks", ids):
             found.update(part)
         return found
+
+    def first_chunks(self, ids, limit: int) -> list[tuple[str, int, int]]:
+        """(doc_id, start, chunk id) of the first `limit` of the chunks `ids` in document order, as
+        `Store.first_chunks` gives them for one unsharded store: each shard sends its own first `limit`."""
+        return sorted(row for part in self._by_shard("first_chunks", ids, limit) for row in part)[:limit]
 
     # -- documents
 

@@ -515,6 +515,24 @@ class Store:
             for r in rows
         }
 
+    def first_chunks(self, ids: Iterable[int], limit: int) -> list[tuple[str, int, int]]:
+        """(doc_id, start, chunk id) of the first `limit` of the chunks `ids` in document order (doc_id, then
+        offset): the order ties are broken in, read without the chunks' text."""
+        ids = [int(i) for i in ids]
+        if not ids or limit < 1:
+            return []
+        # SQLite's text order is Python's (both compare code points), so shards' lists merge with sorted().
+        rows = (
+            self.connection()
+            .execute(
+                f"SELECT doc_id, start, id FROM chunks WHERE id IN ({','.join('?' * len(ids))}) "
+                "ORDER BY doc_id, start LIMIT ?",
+                [*ids, limit],
+            )
+            .fetchall()
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
     def chunk_ids_where(
         self,
         source: str | None,

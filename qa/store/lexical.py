@@ -5,7 +5,9 @@ SQLite's FTS5 scores every matching row through a callback: at 100,000 chunks a 
 stored by column (`lexical.npz`) with their BM25 weights, so a question costs one column slice per
 term and a top-k selection (well under a millisecond at that size), and a reader never imports scipy.
 A reader maps the arrays from the file: loading costs no time and only the columns of asked terms
-take memory (the file holds ~640 MB at a million chunks).
+take memory (the file holds ~640 MB at a million chunks). At a million chunks a question's terms have
+~200,000 postings: summing them all into one array took ~11 ms, so the columns of common terms are
+only read for the chunks that could still rank (MaxScore), with the same scores to the bit.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ LEXICAL_FILE = "lexical.npz"
 K1 = 1.2
 B = 0.75
 NPY_MAGIC = b"\x93NUMPY\x01\x00"
+# Pruning stops paying once the chunks to score are this share of the index (1/8): one dense array is cheaper.
+PRUNED_SHARE = 8
+# Sums of float32 weights, added in any order, are within a factor (1 + 2**-24)**n of the exact sum of their
+# n terms: 1 + 1e-3 covers 16,000 terms, far more than a question (cut to 2,000 characters) holds.
+ROUNDING = 1.0 + 1e-3
+# A term's weights are added to every chunk rather than looked up for each candidate when the candidates are
+# more than 1/16 of its chunks: a binary search per candidate costs more than a pass over its column.
+LOOKUP_SHARE = 16
+# The floor of pruning is raised after each of the first terms joins the candidates (each costs a lookup of
+# a sample of them in every term's column).
+FLOOR_UPDATES = 3
 
 
 @lru_cache(maxsize=1)
@@ -115,6 +128,12 @@ def _read(path: Path) -> dict[str, np.ndarray]:
     if not consistent or len(z.get("weights", counts)) != len(counts):
         raise IndexCorruptError(f"{path} is inconsistent; rebuild the index with `qa index build`")
     return z
+
+
+def _distinct(parts: list[np.ndarray]) -> np.ndarray:
+    """The sorted distinct values of some arrays (np.unique hashes, several times slower on row numbers)."""
+    rows = np.sort(np.concatenate(parts))
+    return rows[np.concatenate(([True], rows[1:] != rows[:-1]))] if len(rows) else rows
 
 
 def bm25_weights(counts: np.ndarray, rows: np.ndarray, colptr: np.ndarray, n: int, avg: float, df: np.ndarray):
@@ -209,6 +228,7 @@ class LexicalIndex:
         total = z.get("total_terms")
         self.total_terms = int(total[0]) if total is not None else int(self._counts.sum(dtype=np.int64))
         self._weights = z.get("weights")
+        self._largest_weight: dict[int, float] = {}
         if self._weights is None:  # written before weights were stored
             self._weigh(len(self.ids), self.total_terms / len(self.ids) if len(self.ids) else 1.0, self.df)
 
@@ -224,6 +244,7 @@ class LexicalIndex:
 
     def _weigh(self, n: int, avg: float, df: np.ndarray) -> None:
         self._weights = bm25_weights(self._counts, self._rows, self._colptr, n, avg, df)
+        self._largest_weight = {}
 
     def frequency(self, term: str) -> int:
         """How many chunks hold `term` (after stemming)."""
@@ -237,6 +258,20 @@ class LexicalIndex:
         cols = [self.column[s] for s in sorted({s for s in map(stem, terms) if s in self.column})]
         if not cols or limit < 1:
             return []
+        found = self._pruned(cols, limit) if allowed is None else None
+        rows, scores = found if found is not None else self._scored(cols, allowed)
+        if len(rows) > limit:
+            # Chunks tied with the last one kept are kept too: which of them a cut would drop depends on
+            # how chunks are numbered, and so would differ between a sharded and an unsharded index.
+            last = np.partition(-scores, limit - 1)[limit - 1]
+            keep = -scores <= last
+            rows, scores = rows[keep], scores[keep]
+        ids = self.ids[rows]
+        order = np.lexsort((ids, -scores))
+        return list(zip(ids[order].tolist(), scores[order].tolist()))
+
+    def _scored(self, cols: list[int], allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of every chunk holding a term of `cols` (and `allowed`), scored in one dense array."""
         scores = np.zeros(len(self.ids), dtype=np.float32)
         ptr, rows, data = self._colptr, self._rows, self._weights
         for c in cols:
@@ -249,10 +284,103 @@ class LexicalIndex:
             mask[pos] = True
             scores[~mask] = 0.0
         hits = np.flatnonzero(scores)
-        if len(hits) > limit:
-            # Chunks tied with the last one kept are kept too: which of them a cut would drop depends on
-            # how chunks are numbered, and so would differ between a sharded and an unsharded index.
-            last = np.partition(-scores[hits], limit - 1)[limit - 1]
-            hits = hits[-scores[hits] <= last]
-        hits = hits[np.lexsort((self.ids[hits], -scores[hits]))]
-        return [(int(self.ids[i]), float(scores[i])) for i in hits]
+        return hits, scores[hits]
+
+    def _pruned(self, cols: list[int], limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rows, scores) of a set of chunks that holds the best `limit` and all tied with them, found
+        without reading most postings of common terms; None when pruning would not pay.
+
+        MaxScore, a term at a time, terms taken by their largest weight, highest first. While the largest
+        weights of the terms left add up to a floor that the `limit`-th best score reaches, a chunk holding
+        only those terms could still rank, so each term's chunks join the candidates; after that a term's
+        weights are only added to the candidates, and a candidate whose score so far plus the largest
+        weights of the terms left falls below the floor is dropped. The floor is the `limit`-th best full
+        score of the candidates leading so far. The survivors are scored as `_scored` scores them.
+        """
+        ptr, postings, weights = self._colptr, self._rows, self._weights
+        order = sorted(cols, key=lambda c: (-self._largest(c), c))
+        left = sum(self._largest(c) for c in order)
+        partial = np.zeros(len(self.ids), dtype=np.float32)
+        joined: list[int] = []
+        leaders = postings[:0]
+        floor, size = 0.0, 0
+        for c in order:
+            if left * ROUNDING < floor:
+                break
+            column = postings[ptr[c] : ptr[c + 1]]
+            partial[column] += weights[ptr[c] : ptr[c + 1]]
+            joined.append(c)
+            left -= self._largest(c)
+            size += len(column)
+            if size > len(self.ids) // PRUNED_SHARE:
+                return None
+            if len(joined) <= FLOOR_UPDATES and len(joined) < len(order):
+                leaders, floor = self._floor(cols, column, leaders, partial, limit, floor)
+        rows = self._rows_above(joined, partial, floor / ROUNDING - left)
+        for c in order[len(joined) :]:
+            column = postings[ptr[c] : ptr[c + 1]]
+            if len(rows) * LOOKUP_SHARE > len(column):
+                partial[column] += weights[ptr[c] : ptr[c + 1]]  # cheaper than a binary search per candidate
+            else:
+                at = np.minimum(np.searchsorted(column, rows), len(column) - 1)
+                held = column[at] == rows
+                partial[rows[held]] += weights[ptr[c] + at[held]]
+            left -= self._largest(c)
+            rows = rows[partial[rows] >= floor / ROUNDING - left]
+        return rows, self._scores_of(cols, rows)
+
+    def _floor(
+        self, cols: list[int], column: np.ndarray, leaders: np.ndarray, partial: np.ndarray, limit: int, floor: float
+    ) -> tuple[np.ndarray, float]:
+        """The chunks leading on the terms joined so far, and a floor that the `limit`-th best score reaches:
+        the `limit`-th best full score of those chunks, or `floor` if higher.
+
+        A chunk that leads after a term joined holds that term (its `column`) or led before: one that
+        holds it not has the score so far it had, below that of as many leaders as are kept."""
+        keep = 2 * limit
+        if len(column) > keep:
+            column = column[np.argpartition(-partial[column], keep - 1)[:keep]]
+        rows = _distinct([leaders, column])
+        if len(rows) > keep:
+            rows = rows[np.argpartition(-partial[rows], keep - 1)[:keep]]
+        if len(rows) < limit:
+            return rows, floor
+        best = float(-np.partition(-self._scores_of(cols, rows), limit - 1)[limit - 1])
+        return rows, max(floor, best)
+
+    def _rows_above(self, cols: list[int], partial: np.ndarray, reach: float) -> np.ndarray:
+        """The distinct rows of `cols` whose `partial` score reaches `reach`, in no particular order."""
+        ptr, postings = self._colptr, self._rows
+        picked, values = [], []
+        for c in cols:
+            column = postings[ptr[c] : ptr[c + 1]]
+            rows = column[partial[column] >= reach]
+            picked.append(rows)
+            values.append(partial[rows])
+            partial[rows] = -np.inf  # taken: the next columns must not pick a chunk again
+        rows = np.concatenate(picked)
+        partial[rows] = np.concatenate(values)
+        return rows
+
+    def _rows_of(self, cols: list[int]) -> np.ndarray:
+        """The sorted distinct rows of the chunks holding any term of `cols`."""
+        return _distinct([self._rows[self._colptr[c] : self._colptr[c + 1]] for c in cols])
+
+    def _scores_of(self, cols: list[int], rows: np.ndarray) -> np.ndarray:
+        """The BM25 scores of the chunks at sorted `rows`, summed over `cols` in their order as `_scored` sums them."""
+        scores = np.zeros(len(rows), dtype=np.float32)
+        ptr = self._colptr
+        for c in cols:
+            column = self._rows[ptr[c] : ptr[c + 1]]
+            at = np.minimum(np.searchsorted(column, rows), len(column) - 1)
+            held = column[at] == rows
+            # Adding 0 leaves a float32 unchanged, so skipping absent terms sums exactly as the dense array does.
+            scores[held] += self._weights[ptr[c] + at[held]]
+        return scores
+
+    def _largest(self, col: int) -> float:
+        """The largest weight of a term's column (cached: a column is read once)."""
+        top = self._largest_weight.get(col)
+        if top is None:
+            top = self._largest_weight[col] = float(self._weights[self._colptr[col] : self._colptr[col + 1]].max())
+        return top

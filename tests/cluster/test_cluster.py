@@ -6,11 +6,13 @@ import json
 import threading
 
 import pytest
-from conftest import shared_path
+from conftest import TIED_TEXT, shared_path, write_tied_corpus
 
 from qa.build.indexing import build_index
+from qa.build.shard_build import build_sharded_index
 from qa.errors import ClusterError
 from qa.index import load_index
+from qa.search.retrieval import hybrid_search
 from qa.store.generations import CURRENT
 
 pytestmark = pytest.mark.cluster
@@ -65,6 +67,23 @@ def test_a_two_node_build_answers_as_the_single_node_index(cluster, tmp_path):
     assert [p.chunk_id for p in threads.retrieve(questions[0], k=5)] == [
         p.chunk_id for p in served.retrieve(questions[0], k=5)
     ]
+    served.close()
+
+
+def test_exact_ties_are_cut_by_document_through_the_actors(cluster, tmp_path):
+    """Copies of one text tied on every score (see tests/search/test_sharded.py) are cut by document id when
+    the shards are served by Ray actors too."""
+    c, _ = cluster
+    corpus, copies = write_tied_corpus(tmp_path)
+    build_index([corpus], tmp_path / "local")
+    build_sharded_index([corpus], tmp_path / "sharded", shards=3, workers=1)
+    local, served = load_index(tmp_path / "local"), load_index(tmp_path / "sharded", ray=c.address)
+    away = -local.embed_question(TIED_TEXT)
+    for k in (1, 5):
+        a = hybrid_search(local.store, "zephyrine lighthouse", away, k, candidates=1)
+        b = hybrid_search(served.store, "zephyrine lighthouse", away, k, candidates=1)
+        assert [p.doc_id for p in a] == sorted(copies)[:k]
+        assert [(p.doc_id, p.start, p.score, p.rank) for p in b] == [(p.doc_id, p.start, p.score, p.rank) for p in a]
     served.close()
 
 

@@ -4,12 +4,13 @@ import json
 import shutil
 
 import pytest
-from conftest import shared_path
+from conftest import TIED_TEXT, shared_path, write_tied_corpus
 
 from qa.build.indexing import build_index
 from qa.build.shard_build import build_sharded_index, reshard_index
 from qa.errors import IndexCorruptError, InputError
 from qa.index import load_index
+from qa.search.retrieval import hybrid_search
 from qa.search.sharded import ShardedStore
 from qa.store.generations import current_generation
 from qa.store.shards import SHARDS_FILE, shard_name, shard_of
@@ -84,6 +85,26 @@ def test_filters_apply_across_shards(tmp_path):
         assert a and [p.doc_id for p in b] == [p.doc_id for p in a]
         assert all(p.source == filters.get("source", p.source) for p in b)
         assert all(p.published >= filters.get("published_from", "") for p in b)
+
+
+def test_exact_ties_are_cut_by_document_in_every_layout(tmp_path):
+    """Twelve copies of one text tie exactly on BM25. Searched with a vector opposite to theirs, they are
+    not among the dense candidates, so they tie on the fused score too: the cut between them must follow
+    their document ids, not chunk ids or shards, in one store and in three."""
+    corpus, copies = write_tied_corpus(tmp_path)
+    build_index([corpus], tmp_path / "one")
+    build_sharded_index([corpus], tmp_path / "three", shards=3, workers=1)
+    one, three = load_index(tmp_path / "one"), load_index(tmp_path / "three")
+    assert len({shard_of(i, 3) for i in sorted(copies)[:5]}) > 1
+    away = -one.embed_question(TIED_TEXT)
+    for k in (1, 3, 5):
+        a = hybrid_search(one.store, "zephyrine lighthouse", away, k, candidates=1)
+        b = hybrid_search(three.store, "zephyrine lighthouse", away, k, candidates=1)
+        assert [p.doc_id for p in a] == sorted(copies)[:k]
+        assert len({p.score for p in a}) == 1  # the cut falls inside the ties
+        assert [(p.doc_id, p.start, p.end, p.score, p.rank) for p in b] == [
+            (p.doc_id, p.start, p.end, p.score, p.rank) for p in a
+        ]
 
 
 def test_answers_and_citations_match(squad_indexes):
