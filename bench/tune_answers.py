@@ -188,7 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--reader", default=None, help="a Hugging Face QA folder (default: the shipped reader)")
     p.add_argument("--readings", type=Path, default=None, help="a folder to save the readings to / reuse them from")
-    p.add_argument("--min-f1", type=float, default=0.65, help="answerable F1 every set must keep (default 0.65)")
+    p.add_argument(
+        "--min-f1",
+        type=float,
+        default=0.665,
+        help="answerable F1 every set must keep (default 0.665: the target 0.65 plus what a 3,000-question sample "
+        "of squad2-tune was seen to run above the whole set)",
+    )
     p.add_argument(
         "--max-loss",
         type=float,
