@@ -205,10 +205,11 @@ def build_on_ray(
     with write_lock(index_dir):
         work = new_workdir(index_dir)
         bar = _progress(progress)
-        # One writer per shard, spread over the nodes; no core reserved: it works once the actors are done.
-        writer = ray.remote(num_cpus=0, scheduling_strategy="SPREAD", max_restarts=1, max_task_retries=1)(ShardWriter)
-        writers = [writer.remote() for _ in range(shards)]
+        writers: list = []
         try:
+            # One writer per shard, spread over the nodes; no core reserved: it works once the actors are done.
+            writer = ray.remote(num_cpus=0, scheduling_strategy="SPREAD", max_restarts=1, max_task_retries=1)
+            writers = [writer(ShardWriter).remote() for _ in range(shards)]
             # Read on the workers, then chunk and embed in the actor pool; results go to the shared folder.
             counts = (
                 ray.data.from_items(files)
