@@ -3,8 +3,9 @@
 Ray Data reads the corpus files on the workers, then chunks and embeds the documents in a pool of
 actors (one encoder each, on one core); each batch leaves its chunks and vectors in the index's work
 folder, one part file per shard, and one Ray actor per shard (started with the build) writes that
-shard from its parts. The work folder must be one every node sees (a shared file system). The driver publishes the shards as
-one generation only when all are written, so a failed build leaves the live index as it was.
+shard from its parts. The work folder must be one every node sees (a shared file system). The
+driver publishes the shards as one generation only when all are written, so a failed build leaves
+the live index as it was.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class ShardWriter:
 
 
 def write_shard_from_parts(work: str, shard: int, template: str) -> int:
-    """Ray task: gather one shard's part files from the shared work folder and write the shard; its documents."""
+    """Gather one shard's part files from the shared work folder and write the shard; its documents."""
     manifest = Manifest(**json.loads(template))
     folder = _parts_dir(Path(work), shard)
     latest: dict[str, tuple] = {}
@@ -208,8 +209,10 @@ def build_on_ray(
         writers: list = []
         try:
             # One writer per shard, spread over the nodes; no core reserved: it works once the actors are done.
-            writer = ray.remote(num_cpus=0, scheduling_strategy="SPREAD", max_restarts=1, max_task_retries=1)
-            writers = [writer(ShardWriter).remote() for _ in range(shards)]
+            writer = ray.remote(ShardWriter).options(
+                num_cpus=0, scheduling_strategy="SPREAD", max_restarts=1, max_task_retries=1
+            )
+            writers = [writer.remote() for _ in range(shards)]
             # Read on the workers, then chunk and embed in the actor pool; results go to the shared folder.
             counts = (
                 ray.data.from_items(files)
