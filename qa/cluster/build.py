@@ -2,9 +2,10 @@
 
 Ray Data reads the corpus files on the workers, then chunks and embeds the documents in a pool of
 actors (one encoder each, on one core); each batch leaves its chunks and vectors in the index's work
-folder, one part file per shard, and one Ray task per shard writes that shard from its parts. The
-work folder must be one every node sees (a shared file system). The driver publishes the shards as
-one generation only when all are written, so a failed build leaves the live index as it was.
+folder, one part file per shard, and one Ray actor per shard (started with the build) writes that
+shard from its parts. The work folder must be one every node sees (a shared file system). The
+driver publishes the shards as one generation only when all are written, so a failed build leaves
+the live index as it was.
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ from qa.records import Document
 from qa.store.generations import Manifest, current_generation, new_workdir, publish, write_lock
 from qa.store.shards import check_shard_count, shard_manifests, shard_name, shard_of, write_shard_set
 
-# Documents per batch handed to an embedding actor: large enough to fill the encoder's batches.
-DOCS_PER_BATCH = 32
+# Documents per batch handed to an embedding actor (about 70 chunks of news): the encoder's cost per
+# chunk is the same from a few dozen chunks on, and small batches leave no actor long alone at the end.
+DOCS_PER_BATCH = 8
+# Corpus files read by one reading task.
+FILES_PER_READ = 8
 # Subfolder of the work folder where embedding actors leave their results for the shard writers.
 PARTS = "parts"
 
@@ -43,15 +47,20 @@ PARTS = "parts"
 # ---------------------------------------------------------------- build
 
 
-def _read_file(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Ray Data: the documents of one corpus file, or one row saying why it was skipped."""
-    report = LoadReport()
-    docs = list(load_file(Path(row["path"]), row["doc_id"], report))
-    rows = [
-        {"file": row["file"], "rec": i, "doc": json.dumps(_doc_fields(d), ensure_ascii=False), "skip": "", "path": ""}
-        for i, d in enumerate(docs)
-    ]
-    rows += [{"file": row["file"], "rec": -1, "doc": "", "skip": s.reason, "path": str(s.path)} for s in report.skipped]
+def _read_files(batch: dict[str, np.ndarray]) -> dict[str, list]:
+    """Ray Data: the documents of some corpus files, one row each, and one row per file or record skipped."""
+    rows: dict[str, list] = {"file": [], "rec": [], "doc": [], "skip": [], "path": []}
+
+    def add(file: int, rec: int, doc: str, skip: str, path: str) -> None:
+        for key, value in zip(rows, (file, rec, doc, skip, path)):
+            rows[key].append(value)
+
+    for path, doc_id, file in zip(batch["path"], batch["doc_id"], batch["file"]):
+        report = LoadReport()
+        for i, d in enumerate(load_file(Path(str(path)), str(doc_id), report)):
+            add(int(file), i, json.dumps(_doc_fields(d), ensure_ascii=False), "", "")
+        for s in report.skipped:
+            add(int(file), -1, "", s.reason, str(s.path))
     return rows
 
 
@@ -72,7 +81,8 @@ class ChunkAndEmbed:
         self.shards = shards
         self.work = Path(work)
         self.settings = ChunkerSettings(**self.template.chunker)
-        self.embedder = shard_embedder(self.template)
+        # Loaded now, while the first files are read, rather than in the first batch.
+        self.embedder = shard_embedder(self.template).load()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         keep = [i for i, skip in enumerate(batch["skip"]) if not skip]
@@ -107,8 +117,17 @@ class ChunkAndEmbed:
         }
 
 
+class ShardWriter:
+    """Ray actor writing one shard from its part files; started with the build, so its process is up
+    and its modules imported by the time the last batch is embedded."""
+
+    def write(self, work: str, shard: int, template: str) -> int:
+        """Write shard number `shard` in the work folder; its documents."""
+        return write_shard_from_parts(work, shard, template)
+
+
 def write_shard_from_parts(work: str, shard: int, template: str) -> int:
-    """Ray task: gather one shard's part files from the shared work folder and write the shard; its documents."""
+    """Gather one shard's part files from the shared work folder and write the shard; its documents."""
     manifest = Manifest(**json.loads(template))
     folder = _parts_dir(Path(work), shard)
     latest: dict[str, tuple] = {}
@@ -121,9 +140,18 @@ def write_shard_from_parts(work: str, shard: int, template: str) -> int:
     items = sorted(latest.values(), key=lambda item: item[0])
     plans = [(doc, spans) for _, doc, spans, _ in items]
     vectors = np.concatenate([v for *_, v in items]) if items else np.zeros((0, manifest.dimension), dtype="float32")
-    written = write_shard(Path(work) / shard_name(shard), shard, manifest, plans, vectors)
-    shutil.rmtree(folder, ignore_errors=True)
-    return written.documents
+    target = Path(work) / shard_name(shard)
+    # A write run again (its node lost) starts afresh; the parts stay until every shard is written.
+    shutil.rmtree(target, ignore_errors=True)
+    return write_shard(target, shard, manifest, plans, vectors).documents
+
+
+def _stop(ray, actors: list) -> None:
+    for actor in actors:
+        try:
+            ray.kill(actor)
+        except Exception:  # noqa: BLE001 - its node, or the cluster, may be gone already
+            pass
 
 
 def _progress(enabled: bool):
@@ -178,11 +206,20 @@ def build_on_ray(
     with write_lock(index_dir):
         work = new_workdir(index_dir)
         bar = _progress(progress)
+        writers: list = []
         try:
+            # One writer per shard, spread over the nodes; no core reserved: it works once the actors are done.
+            writer = ray.remote(ShardWriter).options(
+                num_cpus=0, scheduling_strategy="SPREAD", max_restarts=1, max_task_retries=1
+            )
+            writers = [writer.remote() for _ in range(shards)]
             # Read on the workers, then chunk and embed in the actor pool; results go to the shared folder.
             counts = (
                 ray.data.from_items(files)
-                .flat_map(_read_file)
+                .map_batches(_read_files, batch_size=FILES_PER_READ)
+                # Blocks of one batch each, cut in the reading task: a file of many records (one JSONL
+                # corpus) would otherwise reach one actor as one block, and the others would wait.
+                .repartition(target_num_rows_per_block=DOCS_PER_BATCH)
                 .map_batches(
                     ChunkAndEmbed,
                     fn_constructor_args=(template_json, shards, str(work)),
@@ -205,8 +242,7 @@ def build_on_ray(
                 raise CorpusError(
                     f"no readable articles in {', '.join(map(str, paths))} ({len(skipped)} files or records skipped)"
                 )
-            writer = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(write_shard_from_parts)
-            ray.get([writer.remote(str(work), shard, template_json) for shard in range(shards)])
+            ray.get([w.write.remote(str(work), shard, template_json) for shard, w in enumerate(writers)])
             shutil.rmtree(work / PARTS, ignore_errors=True)
             write_shard_set(work, shards)
             publish(index_dir, work)
@@ -226,6 +262,7 @@ def build_on_ray(
             shutil.rmtree(work, ignore_errors=True)
             raise
         finally:
+            _stop(ray, writers)
             if bar is not None:
                 bar.close()
     manifests = shard_manifests(current_generation(index_dir))

@@ -124,3 +124,20 @@ def test_a_worker_lost_mid_build_leaves_the_live_index_untouched(cluster, tmp_pa
         idx = load_index(tmp_path / "ix")
         assert idx.manifest.documents == 160 and idx.stats()["shards"] == 2
     assert not list((tmp_path / "ix").glob("tmp-*")), "the work folder is cleaned up"
+
+
+def test_the_package_shipped_to_the_workers_leaves_the_reader_weights_out(cluster):
+    from qa.cluster.connection import connect
+
+    c, _ = cluster
+    ray_module = connect(c.address)
+
+    def shipped() -> list[tuple[bool, bool]]:
+        # The job's own modules are unpacked under the node's runtime_resources folder and put on the path.
+        import sys
+        from pathlib import Path
+
+        roots = [Path(p) for p in sys.path if "runtime_resources" in p and (Path(p) / "qa").is_dir()]
+        return [((r / "qa" / "cluster" / "build.py").is_file(), (r / "qa" / "models").exists()) for r in roots]
+
+    assert ray_module.get(ray_module.remote(shipped).remote()) == [(True, False)]
