@@ -256,6 +256,8 @@ class LexicalIndex:
         # Terms are added in the order of their stems, not of their columns, so that every shard of a
         # sharded index sums a chunk's float32 scores in the same order as one unsharded index.
         cols = [self.column[s] for s in sorted({s for s in map(stem, terms) if s in self.column})]
+        # A term whose every chunk was removed keeps its column, empty.
+        cols = [c for c in cols if self._colptr[c + 1] > self._colptr[c]]
         if not cols or limit < 1:
             return []
         found = self._pruned(cols, limit) if allowed is None else None
