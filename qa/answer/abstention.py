@@ -20,7 +20,7 @@ from pathlib import Path
 
 from qa.answer.reader import ReadSpan
 from qa.errors import ModelError
-from qa.ingest.text import split_sentences
+from qa.ingest.text import holding_sentences, split_sentences
 from qa.records import Passage
 from qa.search.retrieval import query_terms
 from qa.store.lexical import stem
@@ -31,7 +31,7 @@ FEATURES = (
     "gap",  # the best span's margin over its window's no-answer score
     "span_score",  # its start + end logits
     "no_answer",  # its window's no-answer score
-    "runner_up",  # how far it beats the best span elsewhere (0 when there is none)
+    "runner_up",  # how far it beats the best span saying something else (10 when there is none)
     "agreeing",  # other passages' spans that say the same
     "retrieval",  # its passage's fused retrieval score
     "top_retrieval",  # retrieval's best score
@@ -54,10 +54,10 @@ def _normalised(text: str) -> str:
 def _sentence_window(text: str, start: int, end: int) -> str:
     """The sentence(s) of `text` holding [start, end) with one sentence either side."""
     sentences = split_sentences(text)
-    hits = [i for i, (s, e) in enumerate(sentences) if s < end and e > start]
-    if not hits:
+    held = holding_sentences(sentences, start, end)
+    if held is None:
         return text[max(0, start - 200) : end + 200]
-    first, last = max(0, hits[0] - 1), min(len(sentences) - 1, hits[-1] + 1)
+    first, last = max(0, held[0] - 1), min(len(sentences) - 1, held[1] + 1)
     return text[sentences[first][0] : sentences[last][1]]
 
 

@@ -1,10 +1,11 @@
 """Answers with cited spans: retrieve passages, let the reader pick a span, cite the sentences that hold it.
 
 The reader's spans rerank the passages; whether to answer at all is decided by a small model over the
-reading (`qa.answer.abstention`). The short answer is always inside the first citation's quote. Two small rules stay where they help news readers: a sentence next to the
-span that matches the question better is cited too (the span's sentence may only name who "he" is),
-and for who-questions a name is given in its fullest form in the document ("Sergei Lavrov" for
-"Lavrov"), cited from the sentence that gives it.
+reading (`qa.answer.abstention`). The short answer is always inside the first citation's quote. Two
+small rules stay where they help news readers: a sentence next to the span that matches the question
+better is cited too (the span's sentence may only name who "he" is), and for who-questions a name is
+given in its fullest form in the document ("Sergei Lavrov" for "Lavrov"), cited from the sentence
+that gives it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from qa.answer.abstention import abstention_for, content_stems, features
 from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
 from qa.answer.reader import Reader, ReadSpan
 from qa.ingest.pdf import page_at
-from qa.ingest.text import split_sentences
+from qa.ingest.text import holding_sentences, split_sentences
 from qa.records import Answer, Citation, Document, Passage
 from qa.search.retrieval import STOPWORDS
 
@@ -92,7 +93,7 @@ def _near_last_answer(passage: Passage, history: Sequence[Any] | None) -> bool:
 
 
 def combine_reads(
-    first: Sequence[ReadSpan], read_rest: Callable[[], Sequence[ReadSpan]], sure: float = SURE_GAP
+    first: Sequence[ReadSpan], read_rest: Callable[[], Sequence[ReadSpan]], sure: float
 ) -> tuple[tuple[ReadSpan, ...], bool]:
     """The spans answering goes on, best first, and whether the later passages were read: the spans of
     the first FIRST_READ passages alone when one beats no-answer by `sure`, else those with `read_rest()`'s."""
@@ -145,15 +146,9 @@ def _reranked(passages: Sequence[Passage], ranked: Sequence[tuple[float, ReadSpa
 # ---------------------------------------------------------------- citations
 
 
-def _holding_sentences(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
-    """Indexes of the first and last sentence that overlap [start, end), or None when none does."""
-    hits = [i for i, (s, e) in enumerate(sentences) if s < end and e > start]
-    return (hits[0], hits[-1]) if hits else None
-
-
 def _quote_around(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
     """The whole sentences holding [start, end), or the span itself where no sentence covers it."""
-    held = _holding_sentences(sentences, start, end)
+    held = holding_sentences(sentences, start, end)
     if held is None:
         return start, end
     return min(start, sentences[held[0]][0]), max(end, sentences[held[1]][1])
@@ -229,7 +224,7 @@ def _cite(index: Index, question: str, passage: Passage, span_start: int, span_e
     doc, sentences = _document_sentences(index, passage.doc_id)
     text = doc.text
     quotes = [_quote_around(sentences, span_start, span_end)]
-    held = _holding_sentences(sentences, span_start, span_end)
+    held = holding_sentences(sentences, span_start, span_end)
     extra = _evidence_sentence(question, text, sentences, *held) if held else None
     if extra is not None:
         s, e = sentences[extra]

@@ -80,6 +80,12 @@ def _line_breaks(text: str) -> list[int]:
     return cuts
 
 
+def holding_sentences(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """Indexes of the first and last of `sentences` that overlap [start, end), or None when none does."""
+    hits = [i for i, (s, e) in enumerate(sentences) if s < end and e > start]
+    return (hits[0], hits[-1]) if hits else None
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Split `text` into sentences; returns (start, end) offsets with surrounding whitespace trimmed."""
     cuts: set[int] = set(_line_breaks(text))
