@@ -269,13 +269,11 @@ def build_on_ray(
             if bar is not None:
                 bar.close()
     manifests = shard_manifests(current_generation(index_dir))
-    return BuildReport(
-        index_dir=str(index_dir),
-        documents=sum(m.documents for m in manifests),
-        chunks=sum(m.chunks for m in manifests),
-        tokens=sum(m.tokens for m in manifests),
+    return BuildReport.of(
+        index_dir,
+        manifests,
+        t0,
         added=sum(m.documents for m in manifests),
         embedded_chunks=chunks,
-        seconds=time.perf_counter() - t0,
         skipped=tuple(skipped),
     )
