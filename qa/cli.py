@@ -207,35 +207,17 @@ def cmd_index(args: argparse.Namespace) -> int:
         settings = ChunkerSettings(max_tokens=args.max_tokens) if args.max_tokens else ChunkerSettings()
         if settings.max_tokens < 16:
             raise QAError("--max-tokens must be at least 16")
+        how = {"model": args.model, "settings": settings, "progress": progress, "encoder": args.encoder}
         if args.ray is not None:
             from qa.cluster.build import build_on_ray
 
-            report = build_on_ray(
-                args.corpus,
-                args.index,
-                args.ray,
-                shards=args.shards,
-                model=args.model,
-                settings=settings,
-                progress=progress,
-                encoder=args.encoder,
-            )
+            report = build_on_ray(args.corpus, args.index, args.ray, shards=args.shards, **how)
         elif args.shards is not None:
             from qa.build.shard_build import build_sharded_index
 
-            report = build_sharded_index(
-                args.corpus,
-                args.index,
-                shards=args.shards,
-                model=args.model,
-                settings=settings,
-                progress=progress,
-                encoder=args.encoder,
-            )
+            report = build_sharded_index(args.corpus, args.index, shards=args.shards, **how)
         else:
-            report = indexing.build_index(
-                args.corpus, args.index, model=args.model, settings=settings, progress=progress, encoder=args.encoder
-            )
+            report = indexing.build_index(args.corpus, args.index, **how)
         _print_report(report, "built")
     elif args.index_command == "add":
         _print_report(indexing.add_documents(args.paths, args.index, progress=progress), "updated")

@@ -54,14 +54,12 @@ def build_index(
         write_plans(store, plans, vectors, {d.id: content_hash(d) for d in docs})
         manifest = store.finish()
         publish(index_dir, work)
-    return BuildReport(
-        index_dir=str(index_dir),
-        documents=manifest.documents,
-        chunks=manifest.chunks,
-        tokens=manifest.tokens,
+    return BuildReport.of(
+        index_dir,
+        [manifest],
+        t0,
         added=len(docs),
         embedded_chunks=len(texts),
-        seconds=time.perf_counter() - t0,
         skipped=tuple(report.skipped),
         warned=tuple(report.warned),
     )
@@ -121,16 +119,14 @@ def add_documents(
             manifest = store.finish()
             publish(index_dir, work)
     updated = sum(1 for d in changed if d.id in known)
-    return BuildReport(
-        index_dir=str(index_dir),
-        documents=manifest.documents,
-        chunks=manifest.chunks,
-        tokens=manifest.tokens,
+    return BuildReport.of(
+        index_dir,
+        [manifest],
+        t0,
         added=len(changed) - updated,
         updated=updated,
         unchanged=len(docs) - len(changed),
         embedded_chunks=len(texts),
-        seconds=time.perf_counter() - t0,
         skipped=tuple(report.skipped),
         warned=tuple(report.warned),
     )
@@ -164,11 +160,4 @@ def remove_documents(doc_ids: Iterable[str], index_dir: str | Path = "index") ->
             conn.execute("COMMIT")
             manifest = store.finish()
             publish(index_dir, work)
-    return BuildReport(
-        index_dir=str(index_dir),
-        documents=manifest.documents,
-        chunks=manifest.chunks,
-        tokens=manifest.tokens,
-        removed=removed,
-        seconds=time.perf_counter() - t0,
-    )
+    return BuildReport.of(index_dir, [manifest], t0, removed=removed)

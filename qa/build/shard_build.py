@@ -164,17 +164,6 @@ def run_shard_jobs(jobs: Sequence[ShardJob], workers: int, progress: bool) -> li
             bar.close()
 
 
-def _report(index_dir: Path, manifests: Sequence[Manifest], t0: float, **counts) -> BuildReport:
-    return BuildReport(
-        index_dir=str(index_dir),
-        documents=sum(m.documents for m in manifests),
-        chunks=sum(m.chunks for m in manifests),
-        tokens=sum(m.tokens for m in manifests),
-        seconds=time.perf_counter() - t0,
-        **counts,
-    )
-
-
 def build_sharded_index(
     corpus: str | Path | Iterable[str | Path],
     index_dir: str | Path = "index",
@@ -202,7 +191,9 @@ def build_sharded_index(
             write_shard_set(work, shards)
             publish(index_dir, work)
     chunks = sum(m.chunks for m in manifests)
-    return _report(index_dir, manifests, t0, added=len(docs), embedded_chunks=chunks, skipped=tuple(report.skipped))
+    return BuildReport.of(
+        index_dir, manifests, t0, added=len(docs), embedded_chunks=chunks, skipped=tuple(report.skipped)
+    )
 
 
 # ---------------------------------------------------------------- updates
@@ -263,7 +254,7 @@ def add_to_shards(
         write_shard_set(work, shard_set.shards, built_at=shard_set.built_at)
         manifests = [Manifest.read(work / shard_name(i) / MANIFEST) for i in range(shard_set.shards)]
         publish(index_dir, work)
-    return _report(
+    return BuildReport.of(
         index_dir,
         manifests,
         t0,
@@ -306,7 +297,7 @@ def remove_from_shards(index_dir: Path, ids: Sequence[str]) -> BuildReport:
         write_shard_set(work, shard_set.shards, built_at=shard_set.built_at)
         manifests = [Manifest.read(work / shard_name(i) / MANIFEST) for i in range(shard_set.shards)]
         publish(index_dir, work)
-    return _report(index_dir, manifests, t0, removed=removed)
+    return BuildReport.of(index_dir, manifests, t0, removed=removed)
 
 
 # ---------------------------------------------------------------- resharding
@@ -379,4 +370,4 @@ def reshard_index(index_dir: str | Path, shards: int, progress: bool = False) ->
             if shards > 1:
                 write_shard_set(work, shards)
             publish(index_dir, work)
-    return _report(index_dir, manifests, t0, unchanged=moved)
+    return BuildReport.of(index_dir, manifests, t0, unchanged=moved)

@@ -3,6 +3,7 @@ write them to a store, and report what was done."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,18 @@ class BuildReport:
     seconds: float = 0.0
     skipped: tuple[SkippedFile, ...] = field(default_factory=tuple)
     warned: tuple[SkippedFile, ...] = field(default_factory=tuple)  # read, with a caveat (e.g. no article found)
+
+    @classmethod
+    def of(cls, index_dir: Path, manifests: Sequence[Manifest], t0: float, **counts) -> BuildReport:
+        """The report of a build that wrote these manifests (one, or one per shard) and began at `t0`."""
+        return cls(
+            index_dir=str(index_dir),
+            documents=sum(m.documents for m in manifests),
+            chunks=sum(m.chunks for m in manifests),
+            tokens=sum(m.tokens for m in manifests),
+            seconds=time.perf_counter() - t0,
+            **counts,
+        )
 
 
 def embedding_input(title: str, chunk_text: str) -> str:

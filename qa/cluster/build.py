@@ -118,8 +118,8 @@ class ChunkAndEmbed:
 
 
 class ShardWriter:
-    """Ray actor writing one shard from its part files; started with the build, so its process is up
-    and its modules imported by the time the last batch is embedded."""
+    """Ray actor writing one shard from its part files; started during the embedding, so its process is
+    up and its modules imported by the time the last batch is embedded."""
 
     def write(self, work: str, shard: int, template: str) -> int:
         """Write shard number `shard` in the work folder; its documents."""
@@ -212,7 +212,6 @@ def build_on_ray(
             writer = ray.remote(ShardWriter).options(
                 num_cpus=0, scheduling_strategy="SPREAD", max_restarts=1, max_task_retries=1
             )
-            writers = [writer.remote() for _ in range(shards)]
             # Read on the workers, then chunk and embed in the actor pool; results go to the shared folder.
             counts = (
                 ray.data.from_items(files)
@@ -231,6 +230,10 @@ def build_on_ray(
             )
             docs = chunks = 0
             for row in counts.iter_rows():
+                if not writers:
+                    # Started once the first batch is embedded: a node starts only a few worker processes
+                    # at a time, and writers idle until the end must not hold up the embedding actors.
+                    writers = [writer.remote() for _ in range(shards)]
                 if row["skip"]:
                     skipped.append(SkippedFile(row["path"], row["skip"]))
                 docs += int(row["documents"])
@@ -266,13 +269,11 @@ def build_on_ray(
             if bar is not None:
                 bar.close()
     manifests = shard_manifests(current_generation(index_dir))
-    return BuildReport(
-        index_dir=str(index_dir),
-        documents=sum(m.documents for m in manifests),
-        chunks=sum(m.chunks for m in manifests),
-        tokens=sum(m.tokens for m in manifests),
+    return BuildReport.of(
+        index_dir,
+        manifests,
+        t0,
         added=sum(m.documents for m in manifests),
         embedded_chunks=chunks,
-        seconds=time.perf_counter() - t0,
         skipped=tuple(skipped),
     )

@@ -67,9 +67,15 @@ class ShardReader:
         assert self.store is not None
         return self.store.documents()
 
-    def document_keys(self, query: str, offset: int, limit: int) -> tuple[list[tuple[str | None, str, str]], int]:
+    def document_count(self, query: str) -> int:
         assert self.store is not None
-        return self.store.document_keys(query, offset, limit)
+        return self.store.document_count(query)
+
+    def document_keys(
+        self, query: str, offset: int, limit: int, from_end: bool = False
+    ) -> list[tuple[str | None, str, str]]:
+        assert self.store is not None
+        return self.store.document_keys(query, offset, limit, from_end)
 
     def documents_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
         assert self.store is not None
@@ -234,16 +240,25 @@ class ShardedStore:
     def documents_page(self, query: str = "", offset: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
         """One page of the document list, as `Store.documents_page` gives it for one unsharded store.
 
-        Each shard sends the keys of its first offset + limit matches, so a deep page costs more than the first."""
-        parts = self._each("document_keys", query, 0, offset + limit)
-        page = _list_order([key for keys, _ in parts for key in keys])[offset : offset + limit]
+        Each shard sends the keys of its first offset + limit matches, or of its last total - offset when the
+        page lies in the list's second half, so a page in the middle costs the most."""
+        total = sum(self._each("document_count", query))
+        end = min(offset + limit, total)
+        if offset >= total:
+            page = []
+        elif total - offset < end:
+            parts = self._each("document_keys", query, 0, total - offset, True)
+            page = _list_order([key for keys in parts for key in keys])[-(total - offset) :][: end - offset]
+        else:
+            parts = self._each("document_keys", query, 0, end)
+            page = _list_order([key for keys in parts for key in keys])[offset:end]
         by_shard: dict[int, list[str]] = {}
         for _, _, doc_id in page:
             by_shard.setdefault(shard_of(doc_id, self.shard_set.shards), []).append(doc_id)
         found = {}
         for part in self.backend.run([(s, "documents_by_id", (ids,)) for s, ids in by_shard.items()]) if page else []:
             found.update((r["id"], r) for r in part)
-        return [found[key[2]] for key in page if key[2] in found], sum(total for _, total in parts)
+        return [found[key[2]] for key in page if key[2] in found], total
 
     def document_hashes(self) -> dict[str, str]:
         hashes: dict[str, str] = {}

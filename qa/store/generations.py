@@ -89,6 +89,7 @@ CREATE INDEX documents_published ON documents(published);
 # gain it with their next update (until then SQLite sorts).
 LIST_INDEX = "CREATE INDEX IF NOT EXISTS documents_list ON documents(published DESC, title, id, source)"
 LIST_ORDER = "d.published DESC, d.title, d.id"
+LIST_ORDER_REVERSED = "d.published, d.title DESC, d.id DESC"
 _DOCUMENT_COLUMNS = ("id", "title", "source", "published", "url", "chars", "chunks")
 
 
@@ -461,19 +462,29 @@ class Store:
     def documents_page(self, query: str = "", offset: int = 0, limit: int = 50) -> tuple[list[dict[str, Any]], int]:
         """The documents at `offset` (at most `limit`) of the list `documents` gives, keeping those whose title,
         source or id contains `query` (any case), and how many match in all."""
-        keys, total = self.document_keys(query, offset, limit)
-        return self.documents_by_id([k[2] for k in keys]), total
+        keys = self.document_keys(query, offset, limit)
+        return self.documents_by_id([k[2] for k in keys]), self.document_count(query)
 
-    def document_keys(self, query: str, offset: int, limit: int) -> tuple[list[tuple[str | None, str, str]], int]:
-        """(published, title, id) of the matching documents at `offset`, in list order, and how many match."""
+    def document_count(self, query: str) -> int:
+        """How many documents' title, source or id contain `query` (any case)."""
         where, args = _list_filter_sql(query)
-        conn = self.connection()
-        total = conn.execute(f"SELECT count(*) FROM documents d WHERE {where}", args).fetchone()[0]
-        keys = conn.execute(
-            f"SELECT d.published, d.title, d.id FROM documents d WHERE {where} ORDER BY {LIST_ORDER} LIMIT ? OFFSET ?",
-            [*args, limit, offset],
-        ).fetchall()
-        return keys, total
+        return self.connection().execute(f"SELECT count(*) FROM documents d WHERE {where}", args).fetchone()[0]
+
+    def document_keys(
+        self, query: str, offset: int, limit: int, from_end: bool = False
+    ) -> list[tuple[str | None, str, str]]:
+        """(published, title, id) of the matching documents at `offset` in list order, or with `from_end` at
+        `offset` from the end of the list in reverse order (the same index, walked backwards)."""
+        where, args = _list_filter_sql(query)
+        order = LIST_ORDER_REVERSED if from_end else LIST_ORDER
+        return (
+            self.connection()
+            .execute(
+                f"SELECT d.published, d.title, d.id FROM documents d WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            )
+            .fetchall()
+        )
 
     def documents_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
         """Metadata and chunk counts of these documents, in the order given (unknown ids are left out)."""

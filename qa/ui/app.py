@@ -94,12 +94,7 @@ class App:
         site: str = "",
     ) -> dict:
         """Answer a question with cited spans; the same JSON object as `qa ask --json`."""
-        import gradio as gr
-
-        try:
-            return self.index.answer(question, k=_k(k), **filters(source, since, until, author, site)).to_dict()
-        except QAError as exc:
-            raise gr.Error(str(exc)) from None
+        return self._query(self.index.answer, question, k, (source, since, until, author, site)).to_dict()
 
     def retrieve(
         self,
@@ -112,13 +107,19 @@ class App:
         site: str = "",
     ) -> list:
         """The k passages that best match the question, best first."""
+        return [
+            p.to_dict() for p in self._query(self.index.retrieve, question, k, (source, since, until, author, site))
+        ]
+
+    @staticmethod
+    def _query(method, question: str, k: int, limits: tuple[str, ...]):
+        """`method` (answer or retrieve) called with the API's arguments; a user's mistake becomes a Gradio error."""
         import gradio as gr
 
         try:
-            passages = self.index.retrieve(question, k=_k(k), **filters(source, since, until, author, site))
+            return method(question, k=_k(k), **filters(*limits))
         except QAError as exc:
             raise gr.Error(str(exc)) from None
-        return [p.to_dict() for p in passages]
 
     # -- UI events
 

@@ -72,6 +72,14 @@ def test_pages_are_slices_of_the_whole_list(indexes):
     assert one.documents_page("wire service")[1] == sum(r["source"] == "WIRE Service" for r in everything)
 
 
+def test_the_list_read_backwards_is_the_list_reversed(indexes):
+    one, _ = indexes
+    for query in QUERIES:
+        keys = one.store.document_keys(query, 0, 1000)
+        assert one.store.document_keys(query, 0, 1000, from_end=True) == keys[::-1], query
+        assert one.store.document_keys(query, 3, 4, from_end=True) == keys[::-1][3:7], query
+
+
 def test_page_rows_carry_the_list_fields(indexes):
     one, _ = indexes
     rows, total = one.documents_page("", offset=60, limit=50)
@@ -87,7 +95,19 @@ def test_the_sharded_index_pages_as_one_store(indexes):
     assert three.stats()["shards"] == 3
     assert three.documents() == one.documents()
     for query in QUERIES:
-        for offset, limit in ((0, 5), (5, 5), (13, 7), (40, 50), (66, 3), (70, 10)):
+        # Pages in the first half are merged from each shard's first keys, the rest from its last ones.
+        for offset, limit in (
+            (0, 5),
+            (5, 5),
+            (13, 7),
+            (30, 8),
+            (33, 1),
+            (40, 50),
+            (50, 10),
+            (66, 3),
+            (67, 1),
+            (70, 10),
+        ):
             assert three.documents_page(query, offset, limit) == one.documents_page(query, offset, limit), (
                 query,
                 offset,
@@ -113,9 +133,12 @@ def test_the_list_is_read_from_its_own_index(indexes):
         for query in ("", "harbour", "zürich"):
             statements.clear()
             one.documents_page(query, offset=20, limit=10)
+            # The list's end, read backwards as a sharded index reads the second half of the list.
+            one.store.document_keys(query, 0, 10, from_end=True)
             listing = [s for s in statements if "ORDER BY" in s]
-            assert len(listing) == 1, statements
-            plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + listing[0]))
-            assert "COVERING INDEX documents_list" in plan and "TEMP B-TREE" not in plan, plan
+            assert len(listing) == 2, statements
+            for statement in listing:
+                plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + statement))
+                assert "COVERING INDEX documents_list" in plan and "TEMP B-TREE" not in plan, plan
     finally:
         conn.set_trace_callback(None)
