@@ -43,6 +43,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "out of its own paragraph (the near misses retrieval brings)",
     )
     p.add_argument(
+        "--swap-ratio",
+        type=float,
+        default=0.0,
+        help="unanswerable examples per answerable one made by swapping a name or number of the question that "
+        "its paragraph holds for one it does not (SQuAD 2.0's way of writing questions to mislead)",
+    )
+    p.add_argument(
         "--repeat-unanswerable",
         type=int,
         default=1,
@@ -128,9 +135,57 @@ def add_cut_negatives(rows: list[dict], ratio: float, seed: int) -> list[dict]:
     return rows + made
 
 
+# A name in a question: capitalised words, possibly joined by "of", "the" or "de" (e.g. "Bank of England").
+_NAME = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:(?:of|the|de)\s+)?[A-Z][\w'-]*)*")
+_COUNT = re.compile(r"\b\d{1,4}\b")
+
+
+def _swapped(question: str, context: str, names: list[str], rng: random.Random) -> str | None:
+    """`question` with one name or number that `context` holds replaced by one it does not hold, or None."""
+    lowered = context.lower()
+    spots = [m for m in _NAME.finditer(question) if m.start() > 0 and m.group(0).lower() in lowered]
+    spots += [m for m in _COUNT.finditer(question) if re.search(rf"\b{m.group(0)}\b", context)]
+    if not spots:
+        return None
+    spot = rng.choice(spots)
+    old = spot.group(0)
+    for _ in range(10):
+        if old.isdigit():
+            new = str(max(0, int(old) + rng.choice((-1, 1)) * rng.randint(1, 20)))
+            free = re.search(rf"\b{new}\b", context) is None
+        else:
+            new = rng.choice(names) if names else old
+            free = new.lower() not in lowered
+        if new != old and free:
+            return question[: spot.start()] + new + question[spot.end() :]
+    return None
+
+
+def add_swap_negatives(rows: list[dict], ratio: float, seed: int, pool: list[dict] | None = None) -> list[dict]:
+    """Unanswerable examples made the way many of SQuAD 2.0's were written: the question with a name or number
+    its paragraph holds swapped for one the paragraph does not mention (a name from another question)."""
+    rng = random.Random(seed + 7)
+    names = sorted(
+        {
+            m.group(0).removesuffix("'s")
+            for r in pool or rows
+            for m in _NAME.finditer(r["question"])
+            if m.start() > 0 and not m.group(0).startswith("The ")
+        }
+    )
+    made = []
+    for r in rows:
+        if not r["answers"] or rng.random() >= ratio:
+            continue
+        question = _swapped(r["question"], r["context"], names, rng)
+        if question is not None:
+            made.append({**r, "id": r["id"] + "-swap", "question": question, "answers": [], "answer_starts": []})
+    return rows + made
+
+
 def repeat_unanswerable(rows: list[dict], times: int) -> list[dict]:
     """`rows` with each of the data's own unanswerable examples (not the made-up ones) `times` times over."""
-    real = [r for r in rows if not r["answers"] and not r["id"].endswith(("-neg", "-cut"))]
+    real = [r for r in rows if not r["answers"] and not r["id"].endswith(("-neg", "-cut", "-swap"))]
     return rows + [{**r, "id": f"{r['id']}-again{n}"} for n in range(1, times) for r in real]
 
 
@@ -227,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = all_rows[: args.max_examples] if args.max_examples else all_rows
     rows = add_negatives(rows, args.neg_ratio, args.seed, pool=all_rows)
     rows = add_cut_negatives(rows, args.cut_ratio, args.seed)
+    rows = add_swap_negatives(rows, args.swap_ratio, args.seed, pool=all_rows)
     rows = repeat_unanswerable(rows, args.repeat_unanswerable)
     feats = featurize(rows, tokenizer, args.max_len, args.stride, args.keep_missed, args.seed)
     order = batches(feats, args.batch, args.seed, args.epochs)

@@ -72,6 +72,31 @@ def test_train_reader_runs_end_to_end_and_ships(tmp_path):
     assert {p.name for p in ship.iterdir()} >= {"weights.safetensors", "config.json", "reader.json"}
 
 
+def test_swapped_questions_ask_about_what_the_paragraph_does_not_hold():
+    from bench.train_reader import add_swap_negatives
+
+    context = "In 1998 the Geneva committee, chaired by Anna Berg, met 12 times before its report."
+    rows = [
+        {"id": "a", "question": "How often did the Geneva committee meet?", "answers": ["12 times"]},
+        {"id": "b", "question": "Who chaired the committee in 1998?", "answers": ["Anna Berg"]},
+        {"id": "c", "question": "What did Lisbon decide?", "answers": ["nothing"]},  # no name the paragraph holds
+        {"id": "d", "question": "Who chaired the Geneva committee?", "answers": []},  # already unanswerable
+    ]
+    rows = [{**r, "context": context, "answer_starts": [0] * len(r["answers"])} for r in rows]
+    pool = rows + [{"question": "Where did Carl Olsen work in Oslo?"}]
+    out = add_swap_negatives(rows, 1.0, seed=3, pool=pool)
+    assert out[:4] == rows, "the examples given are kept as they were"
+    made = {r["id"]: r for r in out[4:]}
+    assert set(made) == {"a-swap", "b-swap"}
+    for r in made.values():
+        original = next(o for o in rows if o["id"] == r["id"][:-5])["question"]
+        assert r["answers"] == [] and r["answer_starts"] == [] and r["context"] == context
+        gone = set(original.rstrip("?").split()) - set(r["question"].rstrip("?").split())
+        came = set(r["question"].rstrip("?").split()) - set(original.rstrip("?").split())
+        assert len(gone) == 1 and gone <= set(context.split()), (original, r["question"])
+        assert came and not came & set(context.split()), (original, r["question"])
+
+
 def test_html_extraction_reports_boilerplate_answers_and_build_cost(tmp_path):
     records = [
         {
@@ -105,6 +130,9 @@ def test_cluster_bench_in_process_parts_report_builds_and_shard_latency():
     assert all(b["chunks_per_s"] > 0 for b in r["builds"].values())
     assert set(r["retrieve"]) == {"unsharded", "1 shards, threads", "2 shards, threads"}
     assert all(0 < p["p50_ms"] <= p["p95_ms"] for p in r["retrieve"].values())
+    # Two copies of the corpus, each article under its own id: twice the chunks, and no searches with --shards 0.
+    twice = bench_json("cluster.py", str(CORPUS), "--copies", "2", "--shards", "0", "--no-ray")
+    assert twice["chunks"] == 2 * r["chunks"] and twice["copies"] == 2 and twice["retrieve"] == {}
 
 
 def test_article_list_bench_times_a_page_against_the_whole_list():
