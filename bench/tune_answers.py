@@ -36,10 +36,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answer.abstention import FEATURES, MODEL_FILE, AbstentionModel, features  # noqa: E402
+from qa.answer.abstention import FEATURES, AbstentionModel, features  # noqa: E402
 from qa.answer.answering import FIRST_READ, READ_PASSAGES, combine_reads, rank_spans  # noqa: E402
 from qa.answer.reader import ReadSpan  # noqa: E402
-from qa.answer.reader_model import resolve_reader  # noqa: E402
+from qa.answer.reader_model import ABSTENTION_FILE, resolve_reader  # noqa: E402
 from qa.evaluation import (  # noqa: E402
     QUESTIONS_FILE,
     contains_answer,
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--write",
         action="store_true",
-        help=f"save the fitted model as {MODEL_FILE} in the reader's folder (qa/models/reader/ for the shipped one)",
+        help=f"save the fitted model as {ABSTENTION_FILE} in the reader's folder (qa/models/reader/ for the shipped one)",
     )
     args = p.parse_args(argv)
     sets: dict[str, list[dict]] = {}
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, w in zip(FEATURES, model.weights):
         print(f"  {name:<22} {w:+.3f}")
     if args.write:
-        path = resolve_reader(args.reader).folder / MODEL_FILE
+        path = resolve_reader(args.reader).folder / ABSTENTION_FILE
         path.write_text(json.dumps(model.to_dict(), indent=1) + "\n")
         print(f"saved {path}")
     return 0

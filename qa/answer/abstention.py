@@ -19,13 +19,12 @@ from functools import cache
 from pathlib import Path
 
 from qa.answer.reader import ReadSpan
+from qa.answer.reader_model import ABSTENTION_FILE
 from qa.errors import ModelError
 from qa.ingest.text import holding_sentences, split_sentences
 from qa.records import Passage
 from qa.search.retrieval import query_terms
 from qa.store.lexical import stem
-
-MODEL_FILE = "abstention.json"
 
 FEATURES = (
     "gap",  # the best span's margin over its window's no-answer score
@@ -122,7 +121,7 @@ OWN_CALL = AbstentionModel(
 
 def abstention_for(reader_folder: Path) -> AbstentionModel:
     """The abstention model fitted for the reader in `reader_folder`, or OWN_CALL when it has none."""
-    path = Path(reader_folder) / MODEL_FILE
+    path = Path(reader_folder) / ABSTENTION_FILE
     return load_model(path) if path.is_file() else OWN_CALL
 
 

@@ -32,6 +32,9 @@ SHIPPED_READER = Path(__file__).resolve().parents[1] / "models" / "reader"
 DEFAULT_READER = "qa-news-reader"
 VARIANTS = ("fp32", "int8")
 DEFAULT_VARIANT = "int8"
+# The abstention model fitted for a reader, kept in its folder (qa.answer.abstention). Refitting it changes
+# nothing the ONNX files are made from, so it is no part of a reader's id.
+ABSTENTION_FILE = "abstention.json"
 # Bump when the export below changes, so files converted by an older one are not reused.
 EXPORT_VERSION = 1
 _BUILD_LOCK = threading.Lock()
@@ -51,8 +54,8 @@ def resolve_reader(name_or_path: str | os.PathLike | None = None) -> ReaderRef:
     if name_or_path in (None, "", DEFAULT_READER):
         if not (SHIPPED_READER / "reader.json").is_file():
             raise ModelError(f"the shipped reader is missing from {SHIPPED_READER}; reinstall the package")
-        # reader.json records the weights' digest, so the id changes with every model shipped; the
-        # abstention model beside it is left out, as refitting it does not change the ONNX files.
+        # reader.json records the weights' digest, so the id changes with every model shipped (and not
+        # with ABSTENTION_FILE beside it).
         digest = hashlib.sha256()
         for name in ("config.json", "reader.json"):
             digest.update((SHIPPED_READER / name).read_bytes())
@@ -81,7 +84,7 @@ def _folder_key(path: Path) -> str:
     """The folder's fingerprint plus its weight files' sizes and times: retrained weights of the same
     shape must not reuse the cached conversion of the old ones."""
 
-    h = hashlib.sha256(fingerprint(path).encode())
+    h = hashlib.sha256(fingerprint(path, ignore=(ABSTENTION_FILE,)).encode())
     for f in sorted(path.iterdir()):
         if f.is_file() and f.suffix in {".safetensors", ".bin", ".pt", ".h5", ".msgpack"}:
             st = f.stat()

@@ -54,12 +54,13 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa-news"
 
 
-def fingerprint(path: Path) -> str:
-    """A short hash of a model folder's config and weight sizes, so two different folders differ."""
+def fingerprint(path: Path, ignore: tuple[str, ...] = ()) -> str:
+    """A short hash of a model folder's config and weight sizes, so two different folders differ; the files
+    named in `ignore` do not count."""
     h = hashlib.sha256()
     for name in sorted(os.listdir(path)):
         f = path / name
-        if f.is_file() and (f.suffix in {".json", ".txt"} or "model" in f.name):
+        if f.is_file() and name not in ignore and (f.suffix in {".json", ".txt"} or "model" in f.name):
             h.update(name.encode())
             h.update(str(f.stat().st_size).encode())
             if f.suffix == ".json" and f.stat().st_size < 1_000_000:

@@ -56,6 +56,19 @@ def test_folder_that_is_not_a_reader(tmp_path):
         resolve_reader(tmp_path / "bad")
 
 
+def test_a_folder_reader_id_ignores_its_abstention_model(tmp_path):
+    """Refitting the abstention model beside a reader must not make the reader convert again; new config does."""
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"architectures": ["BertForQuestionAnswering"]}))
+    (folder / "model.safetensors").write_bytes(b"weights")
+    first = resolve_reader(folder).id
+    (folder / "abstention.json").write_text("{}")
+    assert resolve_reader(folder).id == first
+    (folder / "config.json").write_text(json.dumps({"architectures": ["BertForQuestionAnswering"], "x": 1}))
+    assert resolve_reader(folder).id != first
+
+
 def test_unknown_variant():
     with pytest.raises(ModelError, match="unknown reader variant"):
         converted(resolve_reader(None), "int4")
