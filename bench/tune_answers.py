@@ -28,7 +28,7 @@ import argparse
 import json
 import random
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -130,10 +130,9 @@ def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
     pos, neg = scores[positive], scores[~positive]
     if not len(pos) or not len(neg):
         return float("nan")
-    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
-    ranks = np.empty(len(order))
-    ranks[order] = np.arange(1, len(order) + 1)
     joined = np.concatenate([pos, neg])
+    ranks = np.empty(len(joined))
+    ranks[np.argsort(joined, kind="mergesort")] = np.arange(1, len(joined) + 1)
     for value in np.unique(joined):  # average ranks over ties
         same = joined == value
         ranks[same] = ranks[same].mean()
@@ -281,8 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  model {roc_auc(probs[n], answerable):.3f}"
         )
 
-    model = fit_logistic(x_arr, y_arr, w_arr, args.l2)
-    model = AbstentionModel(model.mean, model.scale, model.weights, model.bias, answer_at)
+    model = replace(fit_logistic(x_arr, y_arr, w_arr, args.l2), answer_at=answer_at)
     print("weights (standardised):")
     for name, w in zip(FEATURES, model.weights):
         print(f"  {name:<22} {w:+.3f}")

@@ -364,12 +364,8 @@ class LexicalIndex:
         partial[rows] = np.concatenate(values)
         return rows
 
-    def _rows_of(self, cols: list[int]) -> np.ndarray:
-        """The sorted distinct rows of the chunks holding any term of `cols`."""
-        return _distinct([self._rows[self._colptr[c] : self._colptr[c + 1]] for c in cols])
-
     def _scores_of(self, cols: list[int], rows: np.ndarray) -> np.ndarray:
-        """The BM25 scores of the chunks at sorted `rows`, summed over `cols` in their order as `_scored` sums them."""
+        """The BM25 scores of the chunks at `rows`, summed over `cols` in their order as `_scored` sums them."""
         scores = np.zeros(len(rows), dtype=np.float32)
         ptr = self._colptr
         for c in cols:
