@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
@@ -46,6 +46,11 @@ class Filters:
         return bool(self.source or self.published_from or self.published_to or self.author or self.site)
 
 
+def resolved(vector: np.ndarray | Future[np.ndarray]) -> np.ndarray:
+    """The question's vector, waiting for it if it is still being computed."""
+    return vector.result() if isinstance(vector, Future) else vector
+
+
 def query_terms(question: str) -> list[str]:
     """The distinct content terms of a question, in order."""
     terms = [t for t in lexical_terms(question) if t not in STOPWORDS]
@@ -74,9 +79,12 @@ def dense_search(store: Store, vector: np.ndarray, limit: int, allowed: np.ndarr
 
 
 def search_candidates(
-    store: Store, vector: np.ndarray, terms: list[str], depth: int, filters: Filters = Filters()
+    store: Store, vector: np.ndarray | Future[np.ndarray], terms: list[str], depth: int, filters: Filters = Filters()
 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
-    """The `depth` best (chunk id, score) of one store by meaning and by BM25, within the filters."""
+    """The `depth` best (chunk id, score) of one store by meaning and by BM25, within the filters.
+
+    BM25 goes first, so a question's vector still being computed on another thread is waited for only after it.
+    """
     allowed = (
         store.chunk_ids_where(
             filters.source, filters.published_from, filters.published_to, author=filters.author, site=filters.site
@@ -84,7 +92,8 @@ def search_candidates(
         if filters.active
         else None
     )
-    return dense_search(store, vector, depth, allowed), store.lexical_search(terms, depth, allowed)
+    lexical = store.lexical_search(terms, depth, allowed)
+    return dense_search(store, resolved(vector), depth, allowed), lexical
 
 
 def fuse(
@@ -125,16 +134,19 @@ def _top(store: Store, fused: dict[int, float], similarity: dict[int, float], k:
 def hybrid_search(
     store: Store,
     question: str,
-    vector: np.ndarray,
+    vector: np.ndarray | Future[np.ndarray],
     k: int,
     filters: Filters = Filters(),
     candidates: int = CANDIDATES,
 ) -> list[Passage]:
-    """The top `k` passages for a question by fused dense and lexical score."""
+    """The top `k` passages for a question by fused dense and lexical score; `vector` may be a future."""
     depth = max(candidates, 4 * k)
-    # A sharded store gathers the candidates of every shard itself (qa.store.shards).
-    gather = getattr(store, "candidates", None) or partial(search_candidates, store)
-    dense, lexical = gather(vector, query_terms(question), depth, filters)
+    terms = query_terms(question)
+    gather = getattr(store, "candidates", None)
+    if gather is None:
+        dense, lexical = search_candidates(store, vector, terms, depth, filters)
+    else:  # a sharded store sends the vector to every shard and merges their candidates (qa.search.sharded)
+        dense, lexical = gather(resolved(vector), terms, depth, filters)
     fused = fuse(dense, lexical)
     similarity = dict(dense)
     rows = store.chunks(_top(store, fused, similarity, k))

@@ -532,6 +532,8 @@ class Store:
         ids = [int(i) for i in ids]
         if not ids or limit < 1:
             return []
+        first = self._reader_lexical().first_in_order(np.array(ids, np.int64), limit)
+        ids = ids if first is None else first.tolist()
         # SQLite's text order is Python's (both compare code points), so shards' lists merge with sorted().
         rows = (
             self.connection()

@@ -189,8 +189,19 @@ def update(folder: Path, conn: sqlite3.Connection) -> None:
     tmp = path.with_name(path.stem + ".tmp.npz")
     arrays = {"ids": ids, "vocab": _pack(vocab), "counts": counts, "rows": rows, "colptr": colptr, "weights": weights}
     arrays["total_terms"] = np.array([total], np.int64)
+    arrays["order"] = document_order(conn, ids)
     _write(tmp, arrays)
     os.replace(tmp, path)
+
+
+def document_order(conn: sqlite3.Connection, ids: np.ndarray) -> np.ndarray:
+    """The place of each chunk of `ids` (sorted) in document order (doc_id, then offset), by which ties between
+    equal scores are broken: a search reads it for hundreds of tied copies of one text in microseconds, where
+    SQLite took milliseconds. Stored with the lexical arrays, which are kept per chunk id."""
+    ordered = np.array([r[0] for r in conn.execute("SELECT id FROM chunks ORDER BY doc_id, start")], np.int64)
+    order = np.empty(len(ids), np.int32 if len(ids) < 2**31 else np.int64)
+    order[np.searchsorted(ids, ordered)] = np.arange(len(ordered))
+    return order
 
 
 @dataclass(frozen=True)
@@ -228,6 +239,10 @@ class LexicalIndex:
         total = z.get("total_terms")
         self.total_terms = int(total[0]) if total is not None else int(self._counts.sum(dtype=np.int64))
         self._weights = z.get("weights")
+        # Written since ties are broken from it; None in older files (they gain it with the next update).
+        self.order: np.ndarray | None = z.get("order")
+        if self.order is not None and len(self.order) != len(self.ids):
+            raise IndexCorruptError(f"{path} is inconsistent; rebuild the index with `qa index build`")
         self._largest_weight: dict[int, float] = {}
         if self._weights is None:  # written before weights were stored
             self._weigh(len(self.ids), self.total_terms / len(self.ids) if len(self.ids) else 1.0, self.df)
@@ -245,6 +260,16 @@ class LexicalIndex:
     def _weigh(self, n: int, avg: float, df: np.ndarray) -> None:
         self._weights = bm25_weights(self._counts, self._rows, self._colptr, n, avg, df)
         self._largest_weight = {}
+
+    def first_in_order(self, ids: np.ndarray, limit: int) -> np.ndarray | None:
+        """The first `limit` of the chunks `ids` (all indexed here) in document order, in no particular order;
+        None if this file does not record the order."""
+        if self.order is None:
+            return None
+        ranks = self.order[np.searchsorted(self.ids, ids)]
+        if len(ids) > limit:
+            return ids[np.argpartition(ranks, limit - 1)[:limit]]
+        return ids
 
     def frequency(self, term: str) -> int:
         """How many chunks hold `term` (after stemming)."""

@@ -13,6 +13,7 @@ from qa.index import load_index
 from qa.search.retrieval import hybrid_search
 from qa.search.sharded import ShardedStore
 from qa.store.generations import current_generation
+from qa.store.lexical import LexicalIndex
 from qa.store.shards import SHARDS_FILE, shard_name, shard_of
 
 SQUAD_QUESTIONS = 300
@@ -87,10 +88,14 @@ def test_filters_apply_across_shards(tmp_path):
         assert all(p.published >= filters.get("published_from", "") for p in b)
 
 
-def test_exact_ties_are_cut_by_document_in_every_layout(tmp_path):
+@pytest.mark.parametrize("recorded_order", [True, False], ids=["order-in-lexical-file", "order-from-sqlite"])
+def test_exact_ties_are_cut_by_document_in_every_layout(tmp_path, monkeypatch, recorded_order):
     """Twelve copies of one text tie exactly on BM25. Searched with a vector opposite to theirs, they are
     not among the dense candidates, so they tie on the fused score too: the cut between them must follow
-    their document ids, not chunk ids or shards, in one store and in three."""
+    their document ids, not chunk ids or shards, in one store and in three; read from the document order
+    the lexical file records, or from SQLite for files written before it did."""
+    if not recorded_order:
+        monkeypatch.setattr(LexicalIndex, "first_in_order", lambda self, ids, limit: None)
     corpus, copies = write_tied_corpus(tmp_path)
     build_index([corpus], tmp_path / "one")
     build_sharded_index([corpus], tmp_path / "three", shards=3, workers=1)

@@ -17,11 +17,16 @@ TEXTS = [
 ]
 
 
-def _db(texts):
+def _db(texts, doc_ids=None):
+    """Chunks of `texts`, each its own document (ids doc-0001... unless given), starting at offset 0."""
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE TABLE chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, terms TEXT NOT NULL)")
-    for t in texts:
-        conn.execute("INSERT INTO chunks(terms) VALUES (?)", (t,))
+    conn.execute(
+        "CREATE TABLE chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, start INTEGER NOT NULL, "
+        "terms TEXT NOT NULL)"
+    )
+    for i, t in enumerate(texts):
+        doc_id = doc_ids[i] if doc_ids else f"doc-{i + 1:04d}"
+        conn.execute("INSERT INTO chunks(doc_id, start, terms) VALUES (?, 0, ?)", (doc_id, t))
     return conn
 
 
@@ -71,7 +76,7 @@ def test_updates_count_only_new_chunks_and_drop_removed_ones(tmp_path):
     conn = _db(TEXTS)
     lexical.update(tmp_path, conn)
     conn.execute("DELETE FROM chunks WHERE id = 2")
-    conn.execute("INSERT INTO chunks(terms) VALUES ('moscow hosted the talks')")
+    conn.execute("INSERT INTO chunks(doc_id, start, terms) VALUES ('doc-0005', 0, 'moscow hosted the talks')")
     lexical.update(tmp_path, conn)
     index = LexicalIndex(tmp_path / LEXICAL_FILE)
     assert list(index.ids) == [1, 3, 4, 5]
@@ -126,6 +131,24 @@ def test_a_cut_keeps_every_chunk_tied_with_the_last(tmp_path):
     assert hits[0][0] == 6 and len(hits) == 6, "the five equal chunks after the best are all kept"
 
 
+def test_ties_are_ordered_by_document_not_by_chunk_id_through_updates(tmp_path):
+    # Chunk ids 1..6 belong to documents f, e, d, c, b, a: document order is the reverse of id order.
+    conn = _db(["trade"] * 6, doc_ids=list("fedcba"))
+    conn.execute("INSERT INTO chunks(doc_id, start, terms) VALUES ('a', 50, 'trade')")  # a's second chunk, id 7
+    lexical.update(tmp_path, conn)
+    index = LexicalIndex(tmp_path / LEXICAL_FILE)
+    ids = np.array([i for i, _ in index.search(["trade"], 1)])
+    assert len(ids) == 7
+    assert sorted(index.first_in_order(ids, 3).tolist()) == [5, 6, 7]  # b, a@0, a@50
+    conn.execute("DELETE FROM chunks WHERE id = 6")
+    conn.execute("INSERT INTO chunks(doc_id, start, terms) VALUES ('0', 9, 'trade')")  # sorts before every letter
+    lexical.update(tmp_path, conn)
+    index = LexicalIndex(tmp_path / LEXICAL_FILE)
+    ids = np.array([i for i, _ in index.search(["trade"], 1)])
+    assert sorted(index.first_in_order(ids, 2).tolist()) == [7, 8]  # 0@9, a@50
+    assert sorted(index.first_in_order(ids[:2], 5).tolist()) == sorted(ids[:2].tolist())
+
+
 def test_a_reader_maps_the_arrays_aligned_and_numpy_still_reads_the_file(tmp_path):
     lexical.update(tmp_path, _db(TEXTS))
     index = LexicalIndex(tmp_path / LEXICAL_FILE)
@@ -141,11 +164,12 @@ def test_a_file_written_before_weights_were_stored_scores_the_same(tmp_path):
     new.mkdir(), old.mkdir()
     lexical.update(new, _db(TEXTS))
     with np.load(new / LEXICAL_FILE) as z:
-        arrays = {k: z[k] for k in z.files if k not in ("weights", "total_terms")}
+        arrays = {k: z[k] for k in z.files if k not in ("weights", "total_terms", "order")}
     np.savez(old / LEXICAL_FILE, **arrays)  # how files were written before
     query = ["proposals", "trade", "3_3", "talks"]
     before, now = LexicalIndex(old / LEXICAL_FILE), LexicalIndex(new / LEXICAL_FILE)
     assert before.search(query, 10) == now.search(query, 10)
+    assert before.first_in_order(before.ids, 2) is None  # the store then asks SQLite for the order
     assert before.total_terms == now.total_terms == sum(len(t.split()) for t in TEXTS)
 
 
