@@ -360,10 +360,13 @@ def report(built: dict, parts: dict, load: dict, recall: dict) -> str:
     ]
     t = load["times"]
     embed, dense, lex, total = (t[k]["p50_ms"] for k in ("embed", "dense", "lexical", "retrieve"))
+    # Retrieval embeds the question on a helper thread while BM25 runs: the longer of the two is what it waits.
+    rest = total - max(embed, lex) - dense
     lines.append(
-        f"retrieve (k=5, question embedded) p50 {total:.1f} ms / p95 {t['retrieve']['p95_ms']:.1f} ms; parts p50: "
-        f"embed {embed:.1f}, dense (graph + exact re-scoring) {dense:.2f}, BM25 {lex:.1f}, the rest (fusion, "
-        f"fetching chunks) {total - embed - dense - lex:.1f} ms"
+        f"retrieve (k=5, question embedded) p50 {total:.1f} ms / p95 {t['retrieve']['p95_ms']:.1f} ms; parts p50, "
+        f"each timed alone: embed {embed:.1f} and BM25 {lex:.1f} (side by side in retrieve), dense (graph + exact "
+        f"re-scoring) {dense:.2f}; the rest (fusion, ordering ties, fetching chunks, the threads' overhead) "
+        f"{rest:.1f} ms"
     )
     if "retrieve_cpu" in t:
         lines.append(
@@ -392,7 +395,6 @@ def report(built: dict, parts: dict, load: dict, recall: dict) -> str:
     graph_per = parts["sizes"].get("ann.faiss", 0) / n
     dense_10m = dense * math.log(big) / math.log(n)
     lex_10m = lex * big / n
-    rest = total - embed - dense - lex
     lines += [
         "",
         f"Projected to {big:,} chunks from the growth measured at {n:,}:",
@@ -404,9 +406,9 @@ def report(built: dict, parts: dict, load: dict, recall: dict) -> str:
         f"cache; what searches need resident is the graph ({graph_per:.0f} B/chunk x 10M = "
         f"{graph_per * big / 2**30:.1f} GB) and the postings of asked terms, the rest may be evicted",
         f"  disk: {disk_per:.0f} B/chunk x 10M = {disk_per * big / 1e9:.1f} GB",
-        f"  retrieve p50: embed {embed:.1f} (fixed) + dense {dense:.2f} x log(10M)/log({n:,}) = {dense_10m:.2f} "
-        f"+ BM25 {lex:.1f} x 10 (postings grow with the chunks) = {lex_10m:.1f} + the rest {rest:.1f} "
-        f"(fixed on distinct text; here ties between copies) = {embed + dense_10m + lex_10m + rest:.1f} ms",
+        f"  retrieve p50: the longer of embed {embed:.1f} (fixed) and BM25 {lex:.1f} x 10 (postings grow with the "
+        f"chunks) = {lex_10m:.1f}, + dense {dense:.2f} x log(10M)/log({n:,}) = {dense_10m:.2f} + the rest "
+        f"{rest:.1f} (fixed on distinct text; here ties between copies) = {max(embed, lex_10m) + dense_10m + rest:.1f} ms",
     ]
     return "\n".join(lines)
 

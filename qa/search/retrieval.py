@@ -96,39 +96,69 @@ def search_candidates(
     return dense_search(store, resolved(vector), depth, allowed), lexical
 
 
-def fuse(
-    dense: list[tuple[int, float]], lexical: list[tuple[int, float]], dense_weight: float = DENSE_WEIGHT
-) -> dict[int, float]:
+@dataclass(frozen=True)
+class Fused:
+    """A question's candidates (sorted chunk ids) with their fused scores and cosine similarities (-1 for chunks
+    dense search did not return), as arrays: with hundreds of tied copies of one text at the cut, per-chunk
+    Python objects cost milliseconds."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    similarity: np.ndarray
+
+    def of(self, chunk_id: int) -> tuple[float, float]:
+        """(fused score, similarity) of one candidate."""
+        at = int(np.searchsorted(self.ids, chunk_id))
+        return float(self.scores[at]), float(self.similarity[at])
+
+
+def fuse(dense: list[tuple[int, float]], lexical: list[tuple[int, float]], dense_weight: float = DENSE_WEIGHT) -> Fused:
     """Weighted sum of cosine similarity and BM25 divided by the best BM25 of the question, per chunk id.
 
     A chunk missing from the dense list gets the lowest similarity seen; one missing from the lexical
     list gets 0, so neither list alone can push an unseen chunk to the top.
     """
-    best = max((s for _, s in lexical), default=0.0)
-    lex = {i: s / best for i, s in lexical} if best > 0 else {}
-    sim = dict(dense)
-    floor = min(sim.values(), default=0.0)
-    return {
-        i: dense_weight * sim.get(i, floor) + (1.0 - dense_weight) * lex.get(i, 0.0) for i in sim.keys() | lex.keys()
-    }
+    dense_ids, sims = _columns(dense)
+    lexical_ids, bm25 = _columns(lexical)
+    ids = np.union1d(dense_ids, lexical_ids)
+    found = np.searchsorted(ids, dense_ids)
+    similarity = np.full(len(ids), -1.0)
+    similarity[found] = sims
+    near = np.full(len(ids), sims.min() if len(sims) else 0.0)
+    near[found] = sims
+    lex = np.zeros(len(ids))
+    best = bm25.max(initial=0.0)
+    if best > 0:
+        lex[np.searchsorted(ids, lexical_ids)] = bm25 / best
+    return Fused(ids, dense_weight * near + (1.0 - dense_weight) * lex, similarity)
 
 
-def _top(store: Store, fused: dict[int, float], similarity: dict[int, float], k: int) -> list[int]:
+def _columns(pairs: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, scores) of a list of (chunk id, score) pairs."""
+    if not pairs:
+        return np.zeros(0, np.int64), np.zeros(0)
+    ids, scores = zip(*pairs)
+    return np.array(ids, np.int64), np.array(scores, np.float64)
+
+
+def _top(store: Store, fused: Fused, k: int) -> list[int]:
     """The ids of the `k` best chunks by fused score, then closer meaning, then earlier document id and offset,
     in no particular order.
 
     Only chunks tied on both scores with the k-th are ordered by document here: their ids and offsets are
     read from the store (copies of one text tie exactly, and a question can have hundreds of them at the cut).
     """
-    order = sorted(fused, key=lambda i: (-fused[i], -similarity.get(i, -1.0)))
+    order = np.lexsort((-fused.similarity, -fused.scores))
+    ids = fused.ids[order]
     if len(order) <= k:
-        return order
-    cut = (fused[order[k - 1]], similarity.get(order[k - 1], -1.0))
-    tied = [i for i in order if (fused[i], similarity.get(i, -1.0)) == cut]
-    ahead = order[: order.index(tied[0])]
-    if len(ahead) + len(tied) == k:
-        return ahead + tied
-    return ahead + [i for _, _, i in store.first_chunks(tied, k - len(ahead))]
+        return ids.tolist()
+    scores, similarity = fused.scores[order], fused.similarity[order]
+    # Sorted by both keys, the chunks tied with the k-th lie together around it.
+    tied = np.flatnonzero((scores == scores[k - 1]) & (similarity == similarity[k - 1]))
+    ahead = ids[: tied[0]].tolist()
+    if tied[-1] + 1 == k:
+        return ahead + ids[tied].tolist()
+    return ahead + [i for _, _, i in store.first_chunks(ids[tied].tolist(), k - len(ahead))]
 
 
 def hybrid_search(
@@ -148,11 +178,11 @@ def hybrid_search(
     else:  # a sharded store sends the vector to every shard and merges their candidates (qa.search.sharded)
         dense, lexical = gather(resolved(vector), terms, depth, filters)
     fused = fuse(dense, lexical)
-    similarity = dict(dense)
-    rows = store.chunks(_top(store, fused, similarity, k))
+    rows = store.chunks(_top(store, fused, k))
+    score = {i: fused.of(i) for i in rows}
     # Ties in fused rank go to the closer meaning, then to the earlier document id and offset, which
     # unlike chunk ids are the same however the index is laid out (sharded or not).
-    top = sorted(rows, key=lambda i: (-fused[i], -similarity.get(i, -1.0), rows[i][0].doc_id, rows[i][0].start))
+    top = sorted(rows, key=lambda i: (-score[i][0], -score[i][1], rows[i][0].doc_id, rows[i][0].start))
     passages = []
     for rank, chunk_id in enumerate(top, start=1):
         chunk, doc = rows[chunk_id]
@@ -166,7 +196,7 @@ def hybrid_search(
                 start=chunk.start,
                 end=chunk.end,
                 text=chunk.text,
-                score=fused[chunk_id],
+                score=score[chunk_id][0],
                 rank=rank,
                 author=doc.get("author"),
             )

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -34,19 +35,38 @@ def test_query_terms_drop_question_words():
     assert query_terms("Who proposed the “3+3” format?") == ["proposed", "3_3", "3", "format"]
 
 
+def _by_id(fused):
+    return dict(zip(fused.ids.tolist(), fused.scores.tolist()))
+
+
 def test_fusion_rewards_agreement():
-    fused = fuse([(1, 0.8), (2, 0.7), (3, 0.6)], [(3, 9.0), (1, 8.0), (4, 2.0)])
+    fused = _by_id(fuse([(1, 0.8), (2, 0.7), (3, 0.6)], [(3, 9.0), (1, 8.0), (4, 2.0)]))
     assert max(fused, key=fused.get) == 1
     assert fused[4] < fused[3]
 
 
 def test_fusion_weighs_margins_not_just_ranks():
     # Chunk 2 is barely behind in meaning but far ahead lexically: it wins, as the scores say.
-    fused = fuse([(1, 0.62), (2, 0.60)], [(2, 12.0), (1, 1.0)])
+    fused = _by_id(fuse([(1, 0.62), (2, 0.60)], [(2, 12.0), (1, 1.0)]))
     assert max(fused, key=fused.get) == 2
     # With no lexical hits the dense order stands, and unseen chunks get nothing.
-    assert sorted(fuse([(5, 0.9), (6, 0.4)], []).items(), key=lambda kv: -kv[1])[0][0] == 5
-    assert fuse([], []) == {}
+    assert sorted(_by_id(fuse([(5, 0.9), (6, 0.4)], [])).items(), key=lambda kv: -kv[1])[0][0] == 5
+    assert _by_id(fuse([], [])) == {}
+
+
+def test_fused_scores_are_the_weighted_sum_to_the_bit():
+    """Per chunk: weight x similarity (the lowest seen where dense search missed it) + (1 - weight) x BM25 / best
+    BM25, computed in double precision as Python computes it; similarity -1 marks chunks dense search missed."""
+    rng = np.random.default_rng(3)
+    dense = [(int(i), float(s)) for i, s in zip(rng.choice(400, 50, replace=False), rng.random(50))]
+    lexical = [(int(i), float(np.float32(s))) for i, s in zip(rng.choice(400, 60, replace=False), 20 * rng.random(60))]
+    fused = fuse(dense, lexical, dense_weight=0.6)
+    sim, lex = dict(dense), dict(lexical)
+    floor, best = min(sim.values()), max(lex.values())
+    assert fused.ids.tolist() == sorted(sim.keys() | lex.keys())
+    for i in fused.ids.tolist():
+        want = 0.6 * sim.get(i, floor) + (1.0 - 0.6) * (lex[i] / best if i in lex else 0.0)
+        assert fused.of(i) == (want, sim.get(i, -1.0))
 
 
 def test_filters(default_index):
