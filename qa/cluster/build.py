@@ -225,7 +225,10 @@ def build_on_ray(
                     batch_size=DOCS_PER_BATCH,
                     # A pool that may shrink: losing a node slows the build down instead of stalling it.
                     compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers),
-                    num_cpus=1,
+                    # No core reserved: the pool's size (at most `workers`, spread over the nodes) keeps
+                    # one encoder per core. An actor holding a core would starve the reading tasks of a
+                    # node left with one core after another is lost: the build then stalled for good.
+                    num_cpus=0,
                 )
             )
             docs = chunks = 0
