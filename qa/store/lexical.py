@@ -181,7 +181,7 @@ def update(folder: Path, conn: sqlite3.Connection) -> None:
     by_column.sort_indices()
     ids = np.concatenate([ids, np.array(new_ids, np.int64)])
     counts = by_column.data.astype(np.uint16)
-    rows = by_column.indices.astype(np.int32 if len(ids) < 2**31 else np.int64)
+    rows = by_column.indices.astype(_position_type(len(ids)))
     colptr = by_column.indptr.astype(np.int64)
     total = int(counts.sum(dtype=np.int64))
     # The weights with this index's own figures are stored, so a reader maps them instead of computing them.
@@ -194,12 +194,17 @@ def update(folder: Path, conn: sqlite3.Connection) -> None:
     os.replace(tmp, path)
 
 
+def _position_type(n: int) -> type:
+    """The integer type of positions among `n` chunks: 32 bits while they fit, halving those arrays."""
+    return np.int32 if n < 2**31 else np.int64
+
+
 def document_order(conn: sqlite3.Connection, ids: np.ndarray) -> np.ndarray:
     """The place of each chunk of `ids` (sorted) in document order (doc_id, then offset), by which ties between
     equal scores are broken: a search reads it for hundreds of tied copies of one text in microseconds, where
     SQLite took milliseconds. Stored with the lexical arrays, which are kept per chunk id."""
     ordered = np.array([r[0] for r in conn.execute("SELECT id FROM chunks ORDER BY doc_id, start")], np.int64)
-    order = np.empty(len(ids), np.int32 if len(ids) < 2**31 else np.int64)
+    order = np.empty(len(ids), _position_type(len(ids)))
     order[np.searchsorted(ids, ordered)] = np.arange(len(ordered))
     return order
 
