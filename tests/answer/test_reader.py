@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer.reader import MAX_ANSWER_TOKENS, get_reader, padding_groups
+from qa.answer.reader import MAX_ANSWER_TOKENS, get_reader, span_cuts
 
 PASSAGES = [
     "Iranian Foreign Minister Hussein Amir-Abdollahian met his Russian counterpart Sergei Lavrov in Moscow on "
@@ -93,9 +93,38 @@ def test_answers_stay_within_a_paragraph(reader):
         assert "\n\n" not in sp.text, sp.text
 
 
-def test_short_windows_run_apart_only_when_that_saves_padding():
-    # Two full windows and two short overflow windows: the short ones run in a batch of their own.
-    assert padding_groups([224, 40, 224, 60]) == [[1, 3], [0, 2]]
-    # Near-equal lengths stay one batch.
-    assert padding_groups([224, 200, 210]) == [[0, 1, 2]]
-    assert padding_groups([50]) == [[0]]
+def test_a_passage_reads_the_same_whatever_is_read_beside_it(reader):
+    # The int8 model quantizes activations with one scale per input: batched with another passage,
+    # this chunk of the default article named the 3+3 format's places instead of its proposer.
+    from conftest import CORPUS
+
+    text = next(CORPUS.glob("*.txt")).read_text(encoding="utf-8")
+    chunk = text[text.index("At a press briefing") : text.index("Turkey.”") + 8]
+    after = text[text.index("He revealed a proposal") : text.index("regional players.”") + 18]
+    question = "Who proposed the 3+3 format?"
+    alone = reader.read(question, [chunk]).spans
+    for passages, at in (([chunk, after], 0), ([after, chunk], 1)):
+        beside = [sp for sp in reader.read(question, passages).spans if sp.passage == at]
+        assert [(sp.start, sp.end, sp.score, sp.no_answer) for sp in beside] == [
+            (sp.start, sp.end, sp.score, sp.no_answer) for sp in alone
+        ]
+    assert alone[0].text == "Lavrov"
+
+
+def test_answers_stay_within_a_sentence(reader):
+    passage = (
+        "Civil Aviation Minister Hardeep Singh Puri said 18 people died. 149 of the survivors have been "
+        "hospitalized. Hardeep also stated that both of the flight recorders have been recovered."
+    )
+    cuts = span_cuts(passage)
+    assert [passage[c:].split()[0] for c in cuts] == ["149", "Hardeep"]
+    reading = reader.read("Which minister said both of the plane's flight recorders had been found?", [passage], top=20)
+    assert reading.spans
+    for sp in reading.spans:
+        assert not any(sp.start < c < sp.end for c in cuts), sp.text
+
+
+def test_span_cuts_are_blank_lines_and_sentence_starts():
+    text = "Lavrov, for his part, said Russia\n\nwas supportive. He revealed a proposal."
+    assert span_cuts(text) == [text.index("\n\n"), text.index("He revealed")]
+    assert span_cuts("One sentence only") == []
