@@ -115,8 +115,6 @@ class Reader:
         except Exception as exc:  # noqa: BLE001 - a damaged cache file is named, not traced back
             raise ModelError(f"cannot load the reader's ONNX file in {folder}: {exc}; delete the folder") from None
         self.input_names = [i.name for i in self.session.get_inputs()]
-        pad = self.tokenizer.token_to_id("[PAD]")
-        self.pad_id = pad if pad is not None else (self.tokenizer.token_to_id("<pad>") or 0)
 
     def _question(self, question: str) -> str:
         enc = self.question_tokenizer.encode(question, add_special_tokens=False)
