@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -16,6 +17,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "bench" / "results"
+NEWS_QA = SHARED / "train" / "news-qa" / "questions.jsonl"
+# news-qa is split by article into this many folds, the same way for training the reader and fitting abstention.
+NEWS_FOLDS = 5
 
 
 def percentiles(samples_s: Sequence[float]) -> dict[str, float]:
@@ -67,6 +71,11 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def news_fold(doc_id: str, folds: int = NEWS_FOLDS) -> int:
+    """The fold an article belongs to, fixed by its id: every script splits news-qa by article alike."""
+    return int(hashlib.sha256(doc_id.encode()).hexdigest(), 16) % folds
 
 
 def load_questions(set_dir: Path) -> list[dict]:

@@ -25,7 +25,11 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "train" / "reader-train.jsonl.gz"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import NEWS_FOLDS, SHARED, news_fold  # noqa: E402
+
+DEFAULT_DATA = SHARED / "train" / "reader-train.jsonl.gz"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,6 +60,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="times each of the data's own unanswerable examples is used (written to mislead, they are few and "
         "the hardest to learn)",
     )
+    p.add_argument(
+        "--news",
+        type=Path,
+        default=None,
+        help="news-qa questions.jsonl: questions in a news reader's words, read over the chunks of their article",
+    )
+    p.add_argument(
+        "--news-corpus",
+        type=Path,
+        default=SHARED / "eval" / "wikinews-dev" / "corpus.jsonl",
+        help="the articles the news questions ask about (corpus.jsonl with id and text)",
+    )
+    p.add_argument("--news-repeat", type=int, default=1, help="times each news example is used")
+    p.add_argument(
+        "--news-holdout",
+        type=int,
+        default=0,
+        help=f"leave out the news articles of this fold (0..{NEWS_FOLDS - 1}) for validation; -1 keeps every article",
+    )
+    p.add_argument(
+        "--paraphrases",
+        type=Path,
+        default=None,
+        help="paraphrases.jsonl: questions of the data rewritten in people's words (joined on id), added beside them",
+    )
+    p.add_argument("--paraphrase-repeat", type=int, default=1, help="times each paraphrased example is used")
     p.add_argument("--max-len", type=int, default=192, help="tokens in a window, question included")
     p.add_argument("--stride", type=int, default=64, help="tokens shared by neighbouring windows")
     p.add_argument(
@@ -189,6 +219,64 @@ def repeat_unanswerable(rows: list[dict], times: int) -> list[dict]:
     return rows + [{**r, "id": f"{r['id']}-again{n}"} for n in range(1, times) for r in real]
 
 
+def _overlap(question: str, text: str) -> int:
+    """Content words (4 letters or more) that a question shares with a text: a crude stand-in for retrieval."""
+    words = {w for w in re.findall(r"[a-z0-9]{4,}", question.lower())}
+    return len(words & set(re.findall(r"[a-z0-9]{4,}", text.lower())))
+
+
+def news_rows(questions: list[dict], articles: dict[str, str], seed: int, negatives: int = 2) -> list[dict]:
+    """Training rows from news questions over whole articles, read as answering reads them: one chunk at a time.
+
+    An answerable question gives a row for each chunk that holds one of its answers (that answer first), and
+    with probability 1/2 the chunk of its article that shares most words with it without holding an answer;
+    an unanswerable one gives its article's `negatives` chunks sharing most words with it (what retrieval
+    brings for a detail the story does not give).
+    """
+    from qa.ingest.chunking import chunk_text
+
+    rng = random.Random(seed + 5)
+    chunks = {doc_id: [(c.start, c.end) for c in chunk_text(text)] for doc_id, text in articles.items()}
+    made = []
+    for q in questions:
+        text = articles[q["doc_id"]]
+        golds = list(zip(q["answers"], q["answer_starts"]))
+        base = {"id": q["id"], "source": "news_qa", "title": q["doc_id"], "question": q["question"]}
+        missing = []
+        for n, (start, end) in enumerate(chunks[q["doc_id"]]):
+            held = [(a, s - start) for a, s in golds if start <= s and s + len(a) <= end]
+            context = text[start:end]
+            if held:
+                made.append(
+                    {
+                        **base,
+                        "id": f"{q['id']}-c{n}",
+                        "context": context,
+                        "answers": [a for a, _ in held],
+                        "answer_starts": [s for _, s in held],
+                    }
+                )
+            elif not any(a.lower() in context.lower() for a in q["answers"]):
+                missing.append((_overlap(q["question"], context), n, context))
+        missing.sort(key=lambda m: (-m[0], m[1]))
+        wanted = negatives if not golds else int(rng.random() < 0.5)
+        for _, n, context in missing[:wanted]:
+            made.append({**base, "id": f"{q['id']}-c{n}", "context": context, "answers": [], "answer_starts": []})
+    return made
+
+
+def paraphrased(rows: list[dict], paraphrases: list[dict]) -> list[dict]:
+    """The rows that have a paraphrase, each with its question in people's words instead."""
+    by_id = {p["id"]: p["question"] for p in paraphrases}
+    return [{**r, "id": r["id"] + "-para", "question": by_id[r["id"]]} for r in rows if r["id"] in by_id]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The JSON objects of a .jsonl file."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def featurize(
     rows: list[dict], tokenizer, max_len: int, stride: int, keep_missed: float = 1.0, seed: int = 0
 ) -> list[tuple[list[int], int, int]]:
@@ -284,6 +372,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = add_cut_negatives(rows, args.cut_ratio, args.seed)
     rows = add_swap_negatives(rows, args.swap_ratio, args.seed, pool=all_rows)
     rows = repeat_unanswerable(rows, args.repeat_unanswerable)
+    if args.paraphrases:
+        # Every paraphrased example, whether or not --max-examples kept its original.
+        rows += paraphrased(all_rows, read_jsonl(args.paraphrases)) * args.paraphrase_repeat
+    if args.news:
+        articles = {d["id"]: d["text"] for d in read_jsonl(args.news_corpus)}
+        questions = [q for q in read_jsonl(args.news) if news_fold(q["doc_id"]) != args.news_holdout]
+        rows += news_rows(questions, articles, args.seed) * args.news_repeat
     feats = featurize(rows, tokenizer, args.max_len, args.stride, args.keep_missed, args.seed)
     order = batches(feats, args.batch, args.seed, args.epochs)
     n_unans = sum(1 for f in feats if f[1] == 0)

@@ -36,8 +36,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import load_questions as load_set_records  # noqa: E402
+from bench.common import news_fold  # noqa: E402
 from qa.answer.abstention import FEATURES, AbstentionModel, features  # noqa: E402
-from qa.answer.answering import FIRST_READ, READ_PASSAGES, combine_reads, rank_spans  # noqa: E402
+from qa.answer.answering import (  # noqa: E402
+    FIRST_READ,
+    READ_PASSAGES,
+    _trimmed,
+    combine_reads,
+    rank_spans,
+    whole_answer,
+)
 from qa.answer.reader import ReadSpan  # noqa: E402
 from qa.answer.reader_model import ABSTENTION_FILE, resolve_reader  # noqa: E402
 from qa.evaluation import (  # noqa: E402
@@ -48,6 +57,7 @@ from qa.evaluation import (  # noqa: E402
     open_set_index,
     token_f1,
 )
+from qa.ingest.text import split_sentences  # noqa: E402
 from qa.records import Passage  # noqa: E402
 
 # Spans kept from one reader call, as answering's calls keep them (Reader.read's default `top`).
@@ -62,6 +72,7 @@ def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> 
     random.Random(seed).shuffle(questions)
     questions = questions[:limit] if limit else questions
     idx = open_set_index(set_dir, None, progress=True, reader=reader)
+    kinds = {r["id"]: r.get("kind") for r in load_set_records(set_dir)}
     rows = []
     for q in tqdm(questions, desc="reading", unit="q", file=sys.stderr):
         passages = idx.retrieve(q.question, k=READ_PASSAGES)
@@ -69,6 +80,7 @@ def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> 
         rows.append(
             {
                 "question": q.question,
+                "kind": kinds.get(q.id),
                 "answers": list(q.answers),
                 "doc_id": q.doc_id,
                 "passages": [p.to_dict() for p in passages],
@@ -88,7 +100,10 @@ def replay(row: dict, sure: float) -> dict:
     if not ranked:
         return {"best": None, "x": None, "read_all": read_all}
     best = ranked[0][1]
-    text = best.text.strip(" ,;:")
+    passage = passages[best.passage]
+    start, end = _trimmed(passage.text, best.start, best.end)
+    start, end, _ = whole_answer(row["question"], passage.text, split_sentences(passage.text), start, end)
+    text = passage.text[start:end]
     answers = row["answers"]
     return {
         "best": best,
@@ -137,6 +152,19 @@ def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
         same = joined == value
         ranks[same] = ranks[same].mean()
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def calibration(confidence: list[float], right: list[bool], bands: int = 10) -> tuple[float, list[dict]]:
+    """Expected calibration error over equal-width confidence bands, and each band's figures."""
+    table, error = [], 0.0
+    for b in range(bands):
+        low, high = b / bands, (b + 1) / bands
+        members = [i for i, c in enumerate(confidence) if low <= c < high or (b == bands - 1 and c == 1.0)]
+        conf = float(np.mean([confidence[i] for i in members])) if members else 0.0
+        share = float(np.mean([right[i] for i in members])) if members else 0.0
+        error += len(members) / max(1, len(confidence)) * abs(conf - share)
+        table.append({"low": low, "high": high, "count": len(members), "confidence": conf, "right": share})
+    return error, table
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float) -> AbstentionModel:
@@ -253,8 +281,8 @@ def main(argv: list[str] | None = None) -> int:
             weight.append(max(len(v) for v in sets.values()) / len(rows))
             where.append((n, i))
     x_arr, y_arr, w_arr = np.array(x), np.array(y), np.array(weight)
-    folds = np.arange(len(x_arr)) % args.folds
-    random.Random(args.seed).shuffle(folds)
+    # Folds by article: a question's probability comes from a model fitted without any question on its article.
+    folds = np.array([news_fold(f"{n}/{sets[n][i]['doc_id']}", args.folds) for n, i in where])
     held_out = np.zeros(len(x_arr))
     for f in range(args.folds):
         model = fit_logistic(x_arr[folds != f], y_arr[folds != f], w_arr[folds != f], args.l2)
@@ -273,6 +301,31 @@ def main(argv: list[str] | None = None) -> int:
         f"margin {gap_at:.2f} alone", {n: figures(sets[n], picks[n], list(gap_probs[n] >= gap_at)) for n in sets}
     )
     _print_figures("abstention model", {n: figures(sets[n], picks[n], list(probs[n] >= answer_at)) for n in sets})
+    for n, rows in sets.items():
+        by_kind: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            if r.get("kind"):
+                by_kind.setdefault(r["kind"], []).append(i)
+        for kind, members in sorted(by_kind.items()):
+            part_rows, part_picks = [rows[i] for i in members], [picks[n][i] for i in members]
+            always_f1 = figures(part_rows, part_picks, [True] * len(members))["f1"]
+            part = figures(part_rows, part_picks, [probs[n][i] >= answer_at for i in members])
+            print(
+                f"  {n[:14]:>14} {kind:<13} {len(members):4d} q  F1 {part['f1']:.3f} (always answering {always_f1:.3f})"
+                f"  abstained right {part['abstention_recall']:.2f}"
+            )
+    for n, rows in sets.items():
+        right = [pk["best"] is not None and bool(r["answers"]) and pk["f1"] >= 0.5 for r, pk in zip(rows, picks[n])]
+        shown = [i for i, pk in enumerate(picks[n]) if pk["best"] is not None]
+        error, bands = calibration([probs[n][i] for i in shown], [right[i] for i in shown])
+        print(
+            f"  calibration {n[:14]:>14}: expected calibration error {error:.3f}; "
+            + " ".join(
+                f"[{b['low']:.1f},{b['high']:.1f}) n={b['count']} conf {b['confidence']:.2f} right {b['right']:.2f}"
+                for b in bands
+                if b["count"]
+            )
+        )
     for n, rows in sets.items():
         answerable = np.array([bool(r["answers"]) for r in rows])
         print(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -32,13 +33,50 @@ FEATURES = (
     "no_answer",  # its window's no-answer score
     "runner_up",  # how far it beats the best span saying something else (10 when there is none)
     "agreeing",  # other passages' spans that say the same
-    "retrieval",  # its passage's fused retrieval score
-    "top_retrieval",  # retrieval's best score
+    "retrieval_share",  # its passage's fused retrieval score over the question's best one
+    "retrieval_lead",  # retrieval's best score over the mean of the question's candidates
     "first_passage",  # 1 when it comes from retrieval's first passage
-    "question_in_sentence",  # share of the question's words in the span's sentence and its neighbours
     "question_in_span",  # share of the span's words that the question already holds
     "span_words",  # the span's length in words (log)
+    "fits_question",  # 1 when the span has the form the question asks for (a name, a number, a date), 0 when not
 )
+
+# What a question's first words ask for, and what a span of that kind holds.
+_ASKS = (
+    (
+        re.compile(r"\W*(how (many|much|long|old|far|big|large|high)|what (number|percentage|share|amount))\b", re.I),
+        "number",
+    ),
+    (
+        re.compile(r"\W*(when|what (year|date|day|month|time)|(on|in) (which|what) (year|date|day|month))\b", re.I),
+        "date",
+    ),
+    (re.compile(r"\W*(who|whom|whose)\b", re.I), "name"),
+)
+_MONTHS_DAYS = (
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow week month year"
+).split()
+_NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve dozen dozens hundred hundreds thousand thousands million millions billion half".split()
+
+
+def asked_kind(question: str) -> str | None:
+    """What the question asks for by its form: "number", "date", "name", or None for anything else."""
+    return next((kind for pattern, kind in _ASKS if pattern.match(question)), None)
+
+
+def fits_question(question: str, span: str) -> float:
+    """1 when the span has the form the question asks for, 0 when it has not, 0.5 when the form says nothing."""
+    kind = asked_kind(question)
+    if kind is None:
+        return 0.5
+    words = re.findall(r"[\w'-]+", span.lower())
+    has_digit = any(ch.isdigit() for ch in span)
+    if kind == "number":
+        return 1.0 if has_digit or any(w in _NUMBER_WORDS for w in words) else 0.0
+    if kind == "date":
+        return 1.0 if has_digit or any(w.rstrip("s") in _MONTHS_DAYS for w in words) else 0.0
+    return 1.0 if any(w[:1].isupper() for w in span.split()) else 0.0
 
 
 def content_stems(text: str) -> set[str]:
@@ -61,7 +99,11 @@ def _sentence_window(text: str, start: int, end: int) -> str:
 
 
 def features(question: str, passages: Sequence[Passage], spans: Sequence[ReadSpan], best: ReadSpan) -> list[float]:
-    """The FEATURES of a reading whose chosen span is `best` (spans index into `passages`)."""
+    """The FEATURES of a reading whose chosen span is `best` (spans index into `passages`).
+
+    Retrieval enters only relative to the question's own candidates: its absolute fused score runs high
+    for questions that copy a passage's words and low for the same question in a reader's own words.
+    """
     said = _normalised(best.text)
     others = [sp for sp in spans if sp.passage != best.passage or sp.start >= best.end or sp.end <= best.start]
     runner_up = max((sp.gap for sp in others if _normalised(sp.text) != said), default=None)
@@ -70,7 +112,8 @@ def features(question: str, passages: Sequence[Passage], spans: Sequence[ReadSpa
     )
     wanted = content_stems(question)
     passage = passages[best.passage]
-    around = content_stems(_sentence_window(passage.text, best.start, best.end))
+    top = max(p.score for p in passages)
+    mean = sum(p.score for p in passages) / len(passages)
     span_stems = content_stems(best.text)
     return [
         best.gap,
@@ -78,12 +121,12 @@ def features(question: str, passages: Sequence[Passage], spans: Sequence[ReadSpa
         best.no_answer,
         best.gap - runner_up if runner_up is not None else 10.0,
         float(agreeing),
-        passage.score,
-        max(p.score for p in passages),
+        passage.score / top if top > 0 else 0.0,
+        top / mean if mean > 0 else 1.0,
         1.0 if best.passage == 0 else 0.0,
-        len(wanted & around) / len(wanted) if wanted else 0.0,
         len(span_stems & wanted) / len(span_stems) if span_stems else 0.0,
         math.log1p(len(best.text.split())),
+        fits_question(question, best.text),
     ]
 
 

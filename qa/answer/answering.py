@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from qa.answer.abstention import abstention_for, content_stems, features
 from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
 from qa.answer.reader import Reader, ReadSpan
+from qa.answer.spans import completed
 from qa.ingest.pdf import page_at
 from qa.ingest.text import holding_sentences, split_sentences
 from qa.records import Answer, Citation, Document, Passage
@@ -154,8 +155,14 @@ def _quote_around(sentences: list[tuple[int, int]], start: int, end: int) -> tup
     return min(start, sentences[held[0]][0]), max(end, sentences[held[1]][1])
 
 
+# A sentence that names its subject only by pronoun or title ("He revealed …", "“…,” she said"): who did it
+# is named in a sentence before, so that sentence and this one are cited together.
+_REFERS_BACK = re.compile(r"\b(he|she|they|his|her|their)\b|^\W*the (" + "|".join(sorted(_TITLE_WORDS)) + r")\b", re.I)
+
+
 def _evidence_sentence(question: str, text: str, sentences: list[tuple[int, int]], first: int, last: int) -> int | None:
-    """A sentence near the span's that shares clearly more of the question's words, if there is one."""
+    """A sentence near the span's that shares clearly more of the question's words, if there is one; a later
+    sentence that refers back to the span's by pronoun or title needs only share more."""
     wanted = content_stems(question)
     if not wanted:
         return None
@@ -164,8 +171,14 @@ def _evidence_sentence(question: str, text: str, sentences: list[tuple[int, int]
     for i in range(max(0, first - EVIDENCE_REACH), min(len(sentences), last + EVIDENCE_REACH + 1)):
         if first <= i <= last:
             continue
-        overlap = len(wanted & content_stems(text[sentences[i][0] : sentences[i][1]]))
-        if overlap > best_overlap + 1 or (overlap > best_overlap and overlap >= 2 and own == 0):
+        sentence = text[sentences[i][0] : sentences[i][1]]
+        overlap = len(wanted & content_stems(sentence))
+        refers_back = i > last and _REFERS_BACK.search(sentence) is not None
+        if (
+            overlap > best_overlap + 1
+            or (overlap > best_overlap and overlap >= 2 and own == 0)
+            or (refers_back and overlap > best_overlap)
+        ):
             best, best_overlap = i, overlap
     return best
 
@@ -204,6 +217,44 @@ def fullest_name(text: str, name: str) -> tuple[str, int] | None:
     return best
 
 
+_PRONOUNS = frozenset("he she him her they them".split())
+# How far back the person a pronoun stands for is looked for: a few sentences.
+PRONOUN_REACH = 600
+# A person named as one: after a title ("spokesman Saeed Khatibzadeh") or before what people do in news
+# ("Lavrov, for his part, said", "Putin told").
+_PERSON = re.compile(
+    r"(?:\b(?i:" + "|".join(sorted(_TITLE_WORDS)) + r")\s+)+(?P<titled>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,2})"
+    r"|(?P<acting>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,2})(?=,? (?:for (?:his|her) part,? )?"
+    r"(?:said|says|told|added|adds|stated|announced|revealed|explained|noted|wrote|argued|warned|proposed)\b)"
+)
+
+
+def named_before(text: str, at: int) -> tuple[int, int] | None:
+    """Where the last person named before offset `at` stands (after a title, or before a verb of saying),
+    within PRONOUN_REACH characters; None when there is none."""
+    window_start = max(0, at - PRONOUN_REACH)
+    found = None
+    for m in _PERSON.finditer(text, window_start, at):
+        found = m.span("titled" if m.group("titled") else "acting")
+    return found
+
+
+def whole_answer(
+    question: str, text: str, sentences: list[tuple[int, int]], start: int, end: int
+) -> tuple[int, int, tuple[int, int] | None]:
+    """The answer the reader's span [start, end) of `text` stands for: a list or a reason made whole, or for a
+    pronoun the person named before it; with where the pronoun was read (None when the span is no pronoun)."""
+    held = holding_sentences(sentences, start, end)
+    if held is not None:
+        end = completed(question, text, start, end, sentences[held[1]][1])
+    if text[start:end].lower() in _PRONOUNS:
+        # The reader found who did it only as "he": the answer is the person the article named before.
+        named = named_before(text, start)
+        if named is not None:
+            return named[0], named[1], (start, end)
+    return start, end, None
+
+
 def _citation(index: Index, passage: Passage, start: int, end: int) -> Citation:
     doc, _ = _document_sentences(index, passage.doc_id)
     return Citation(
@@ -219,11 +270,26 @@ def _citation(index: Index, passage: Passage, start: int, end: int) -> Citation:
     )
 
 
-def _cite(index: Index, question: str, passage: Passage, span_start: int, span_end: int, who: bool):
-    """(short answer text, citations, the answer's own span) for a span at document offsets."""
+def _cite(
+    index: Index,
+    question: str,
+    passage: Passage,
+    span_start: int,
+    span_end: int,
+    who: bool,
+    refers: tuple[int, int] | None = None,
+):
+    """(short answer text, citations, the answer's own span) for a span at document offsets; `refers` is
+    where a pronoun standing for the span was read, whose sentence is cited too."""
     doc, sentences = _document_sentences(index, passage.doc_id)
     text = doc.text
     quotes = [_quote_around(sentences, span_start, span_end)]
+    if refers is not None:
+        said = _quote_around(sentences, *refers)
+        if said[0] >= quotes[0][1] and text[quotes[0][1] : said[0]].strip() == "":
+            quotes[0] = (quotes[0][0], said[1])  # the next sentence: one quote of both
+        elif not quotes[0][0] <= said[0] < quotes[0][1]:
+            quotes.append(said)
     held = holding_sentences(sentences, span_start, span_end)
     extra = _evidence_sentence(question, text, sentences, *held) if held else None
     if extra is not None:
@@ -283,9 +349,11 @@ def answer_question(
     start, end = _trimmed(doc.text, passage.start + best.start, passage.start + best.end)
     if start >= end:
         return Answer(question, None, True, confidence, (), shown, search_text)
+    _, sentences = _document_sentences(index, passage.doc_id)
+    start, end, refers = whole_answer(asked, doc.text, sentences, start, end)
     context = conversation_context(history) if is_follow_up(question) else None
     who = re.match(r"\W*(who|whom|whose)\b", asked, re.I) is not None or (
         context is not None and bool(re.search(r"\bwho\b", question, re.I))
     )
-    text, citations, span = _cite(index, asked, passage, start, end, who)
+    text, citations, span = _cite(index, asked, passage, start, end, who, refers)
     return Answer(question, text, False, confidence, citations, shown, search_text, span)

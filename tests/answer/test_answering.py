@@ -8,8 +8,16 @@ from conftest import shared_path
 
 from qa.answer import answering
 from qa.answer.abstention import abstention_for
-from qa.answer.answering import answer_question, fullest_name
+from qa.answer.answering import (
+    _cite,
+    _document_sentences,
+    answer_question,
+    fullest_name,
+    named_before,
+    whole_answer,
+)
 from qa.evaluation import contains_answer, normalize_answer
+from qa.ingest.text import split_sentences
 
 QUESTIONS = Path(__file__).parents[1] / "data" / "default_questions.jsonl"
 
@@ -138,6 +146,49 @@ def test_fullest_name_drops_titles_and_fillers():
     assert fullest_name("In Paris, Macron spoke.", "Macron") is None
     # At most four words, the title left out.
     assert fullest_name("Dr. Jane Ann Mary Smith spoke.", "Smith") == ("Jane Ann Mary Smith", 4)
+
+
+def test_named_before_finds_who_a_pronoun_stands_for():
+    text = (
+        "Foreign Minister Sergei Lavrov met his counterpart in Moscow. "
+        "Lavrov, for his part, said Russia was supportive. He revealed a proposal. "
+        "The talks went on in the Caspian Sea region. It rained."
+    )
+    found = named_before(text, text.index("He revealed"))
+    assert text[found[0] : found[1]] == "Lavrov", "the last person named before, not the place"
+    found = named_before(text, text.index("Lavrov,"))
+    assert text[found[0] : found[1]] == "Sergei Lavrov", "titles are left out"
+    # Places are not people: with only a place before, nothing is found.
+    assert named_before("The storm hit Caspian Sea ports. He left.", 34) is None
+
+
+def test_a_pronoun_read_as_the_answer_stands_for_the_person_named_before():
+    text = "Lavrov, for his part, said Russia was supportive. He revealed a proposal to hold talks."
+    sentences = split_sentences(text)
+    he = text.index("He revealed")
+    assert whole_answer("Who proposed the talks?", text, sentences, he, he + 2) == (0, 6, (he, he + 2))
+    # Any other span stays where the reader put it.
+    assert whole_answer("Who was supportive?", text, sentences, 0, 6) == (0, 6, None)
+
+
+def test_who_did_it_cites_the_naming_sentence_and_the_one_saying_it(default_index):
+    doc = default_index.document("000_670c52a8f442eec9.txt")
+    name = doc.text.index("Lavrov, for his part")
+    pronoun = doc.text.index("He revealed")
+    passage = next(
+        p for p in default_index.retrieve("Lavrov proposal 3+3 discussions", k=10) if p.start <= name < p.end
+    )
+    text, citations, span = _cite(
+        default_index, "Who proposed the 3+3 format?", passage, name, name + len("Lavrov"), True, (pronoun, pronoun + 2)
+    )
+    assert text == "Sergei Lavrov"
+    quoted = " ".join(c.quote for c in citations)
+    assert "Lavrov, for his part" in quoted and "He revealed a proposal to hold “3+3”" in quoted
+    for c in citations:
+        assert doc.text[c.start : c.end] == c.quote
+    assert span.quote == "Lavrov" and doc.text[span.start : span.end] == "Lavrov"
+    _, sentences = _document_sentences(default_index, doc.id)
+    assert citations[0].start == next(s for s, e in sentences if s <= name < e), "whole sentences are quoted"
 
 
 def test_reader_reranks_the_shown_passages(default_index):
