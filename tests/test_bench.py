@@ -97,6 +97,38 @@ def test_swapped_questions_ask_about_what_the_paragraph_does_not_hold():
         assert came and not came & set(context.split()), (original, r["question"])
 
 
+def test_news_questions_are_read_over_the_chunks_of_their_article():
+    from bench.common import news_fold
+    from bench.train_reader import news_rows, paraphrased
+
+    sentences = [f"Item {i} of the report covers the harbour works in detail and at length." for i in range(40)]
+    sentences[25] = "The harbour works were led by engineer Maria Lopez from the city of Vigo."
+    text = " ".join(sentences)
+    start = text.index("Maria Lopez")
+    questions = [
+        {"id": "q1", "question": "Who led the harbour works?", "answers": ["Maria Lopez"], "answer_starts": [start]},
+        {"id": "q2", "question": "How much did the harbour works cost?", "answers": [], "answer_starts": []},
+    ]
+    questions = [{**q, "doc_id": "d1"} for q in questions]
+    rows = news_rows(questions, {"d1": text}, seed=1, negatives=2)
+    answered = [r for r in rows if r["id"].startswith("q1") and r["answers"]]
+    assert answered, "the chunk holding the answer is a training row"
+    for r in answered:
+        at = r["answer_starts"][0]
+        assert r["context"][at : at + len("Maria Lopez")] == "Maria Lopez" and r["context"] in text
+        assert len(r["context"]) < len(text), "a chunk, not the whole article"
+    unanswerable = [r for r in rows if r["id"].startswith("q2")]
+    assert len(unanswerable) == 2 and all(not r["answers"] and r["context"] in text for r in unanswerable)
+    assert all("Maria Lopez" not in r["context"] for r in rows if not r["answers"])
+    original = [{"id": "s1", "question": "Who is named?", "context": "x", "answers": ["x"], "answer_starts": [0]}]
+    made = paraphrased(original + [{**original[0], "id": "s2"}], [{"id": "s1", "question": "Whose name comes up?"}])
+    assert made == [{**original[0], "id": "s1-para", "question": "Whose name comes up?"}]
+    # Folds are fixed by the article's id, the same in every script and run.
+    assert news_fold("wn-0103") == news_fold("wn-0103") and {news_fold(f"wn-{i:04d}") for i in range(50)} == set(
+        range(5)
+    )
+
+
 def test_html_extraction_reports_boilerplate_answers_and_build_cost(tmp_path):
     records = [
         {
