@@ -39,6 +39,9 @@ FEATURES = (
     "question_in_span",  # share of the span's words that the question already holds
     "span_words",  # the span's length in words (log)
 )
+# Below the answering threshold, a candidate this probable is still shown, as a tentative answer; one
+# less probable is not worth a reader's time. For abstention files fitted before the threshold existed.
+GUESS_AT = 0.05
 
 
 def content_stems(text: str) -> set[str]:
@@ -96,6 +99,8 @@ class AbstentionModel:
     weights: tuple[float, ...]
     bias: float
     answer_at: float
+    # At or above this (and below answer_at) an abstention shows its candidate as a tentative answer.
+    guess_at: float = GUESS_AT
 
     def probability(self, x: Sequence[float]) -> float:
         """The probability that the reading's span answers the question."""
@@ -110,6 +115,7 @@ class AbstentionModel:
             "weights": list(self.weights),
             "bias": self.bias,
             "answer_at": self.answer_at,
+            "guess_at": self.guess_at,
         }
 
 
@@ -138,6 +144,7 @@ def load_model(path: Path) -> AbstentionModel:
             tuple(data["weights"]),
             float(data["bias"]),
             float(data["answer_at"]),
+            float(data.get("guess_at", GUESS_AT)),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"cannot use the abstention model {path}: {exc}; reinstall the package") from None

@@ -20,7 +20,7 @@ from qa.answer.questions import clean_question, conversation_context, is_follow_
 from qa.answer.reader import Reader, ReadSpan
 from qa.ingest.pdf import page_at
 from qa.ingest.text import holding_sentences, split_sentences
-from qa.records import Answer, Citation, Document, Passage
+from qa.records import Answer, Citation, Document, Guess, Passage
 from qa.search.retrieval import STOPWORDS
 
 
@@ -276,7 +276,8 @@ def answer_question(
     best = ranked[0][1]
     abstention = abstention_for(index.reader.ref.folder)
     confidence = abstention.probability(features(asked, read, spans, best))
-    if confidence < abstention.answer_at:
+    sure = confidence >= abstention.answer_at
+    if not sure and confidence < abstention.guess_at:
         return Answer(question, None, True, confidence, (), shown, search_text)
     passage = read[best.passage]
     doc, _ = _document_sentences(index, passage.doc_id)
@@ -288,4 +289,8 @@ def answer_question(
         context is not None and bool(re.search(r"\bwho\b", question, re.I))
     )
     text, citations, span = _cite(index, asked, passage, start, end, who)
+    if not sure:
+        # Cited exactly as an answer would be, so a reader can judge the candidate from its quote.
+        guess = Guess(text, confidence, span, citations)
+        return Answer(question, None, True, confidence, (), shown, search_text, best_guess=guess)
     return Answer(question, text, False, confidence, citations, shown, search_text, span)
