@@ -275,6 +275,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer, number: int | None = None) -> None:
+    guess = answer.best_guess
+    if guess is not None:
+        # Worded so that it cannot be read as an answer, and quoted as one, so it can be checked.
+        print(f"Not sure — perhaps {guess.text}  (confidence {guess.confidence:.2f})")
+        _print_citations(guess.citations)
+        return
     if answer.abstained:
         print(f"I don't know: the articles don't say. (confidence {answer.confidence:.2f})")
         if answer.passages:
@@ -283,7 +289,11 @@ def _print_answer(answer, number: int | None = None) -> None:
                 print(f"  - {p.title} ({p.published or 'undated'}) [{p.start}:{p.end}]")
         return
     print(f"{answer.text}  (confidence {answer.confidence:.2f})")
-    for i, c in enumerate(answer.citations, start=1):
+    _print_citations(answer.citations)
+
+
+def _print_citations(citations) -> None:
+    for i, c in enumerate(citations, start=1):
         print(f"[{i}] {c.title}{_byline(c)} ({c.published or 'undated'}) [{c.start}:{c.end}]{_page(c)}")
         print(f"    “{' '.join(c.quote.split())}”")
 
