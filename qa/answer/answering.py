@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from qa.answer.abstention import abstention_for, content_stems, features
+from qa.answer.metadata import answer_about_article
 from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
 from qa.answer.reader import Reader, ReadSpan
 from qa.ingest.pdf import page_at
@@ -261,6 +262,9 @@ def answer_question(
 ) -> Answer:
     """Answer `question` from `index`; `history` holds earlier turns (Answers, questions or (q, a) pairs)."""
     question = clean_question(question)
+    about_article = answer_about_article(index, question, history, k, **filters)
+    if about_article is not None:
+        return about_article
     search_text = rewrite_follow_up(question, history)
     passages = index.retrieve(search_text, k=max(k, READ_PASSAGES), **filters)
     if not passages:
