@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import shared_path
+from conftest import ANSWER_KEYS, shared_path
 
 from qa.answer import answering
 from qa.answer.abstention import abstention_for
@@ -150,16 +150,7 @@ def test_reader_reranks_the_shown_passages(default_index):
 
 def test_answer_to_dict_matches_the_cli_json(default_index):
     data = answer_question(default_index, "Who joined the talks via video conference?").to_dict()
-    assert set(data) == {
-        "question",
-        "answer",
-        "abstained",
-        "confidence",
-        "answer_span",
-        "citations",
-        "best_guess",
-        "passages",
-    }
+    assert set(data) == ANSWER_KEYS
     assert data["best_guess"] is None, "a sure answer has no tentative one"
     assert data["answer_span"]["quote"] in data["citations"][0]["quote"]
     assert set(data["citations"][0]) >= {"doc_id", "title", "published", "start", "end", "quote"}
