@@ -35,9 +35,8 @@ class Calibration:
 
 
 def calibration(confidences: Sequence[float], right: Sequence[bool], bands: int = BANDS) -> Calibration:
-    """The reliability table of answers with these confidences, right or not, over `bands` equal-width bands
-    of [0, 1] (1.0 falls in the last), and the expected calibration error: the bands' gaps between share
-    right and mean confidence, weighted by how many answers each holds."""
+    """Reliability table over `bands` equal-width bands of [0, 1] (1.0 in the last) and the expected calibration
+    error: each band's gap between share right and mean confidence, weighted by its count."""
     if len(confidences) != len(right):
         raise ValueError(f"{len(confidences)} confidences for {len(right)} outcomes")
     members: list[list[tuple[float, bool]]] = [[] for _ in range(bands)]

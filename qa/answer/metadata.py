@@ -3,6 +3,10 @@
 Such a question is known by its form ("When was the article about … published?", "Who wrote the story
 …?", "Which newspaper published the piece …?"), never by what it says about a story; the rest of it finds
 the article, and the answer is the document's metadata, quoted where the article's text holds it.
+
+A value the text does not state is cited by the article's title line (else its first line): that quote
+cannot show the value, but it shows which article the value belongs to, so a reader can check that the
+question found the article meant.
 """
 
 from __future__ import annotations
@@ -102,8 +106,8 @@ def article_question(question: str) -> ArticleQuestion | None:
 def answer_about_article(
     index: Index, question: str, history: Sequence[Any] | None = None, k: int = 5, **filters: Any
 ) -> Answer | None:
-    """The answer to a question about an article itself from its metadata, cited; an abstention when the
-    article cannot be told or does not say; None for any other question."""
+    """The answer to a question about an article itself from its metadata, cited (see the module's
+    docstring); an abstention when the article cannot be told or does not say; None for other questions."""
     asked = article_question(question)
     if asked is None:
         return None
@@ -116,8 +120,6 @@ def answer_about_article(
         return Answer(question, None, True, 0.0, (), passages, question)
     found = _in_text(doc, asked.field, value)
     if found is None:
-        # Nothing in the text says it: the answer is the metadata's, and the citation shows which article
-        # it belongs to (the title line, else the first), so that a reader can check it is the right one.
         return Answer(question, value, False, METADATA_ONLY, (_cited(doc, *_title_line(doc)),), passages, question)
     start, end = found
     line = _cited(doc, *_sentence_on_line(doc.text, start, end))
