@@ -140,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "eval",
         help="measure retrieval and answer quality on a question set",
-        description="SET_DIR holds corpus.jsonl and questions.jsonl.",
+        description="SET_DIR holds corpus.jsonl and questions.jsonl. Prints retrieval, answer and abstention "
+        "figures, by kind when the questions have a `kind` field, and the calibration of the confidences.",
     )
     ev.add_argument("set_dir", metavar="SET_DIR")
     ev.add_argument(
@@ -148,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions")
+    ev.add_argument(
+        "--details",
+        default=None,
+        metavar="FILE",
+        help="also write one JSON line per question to FILE: question, kind, gold, answer, best_guess, "
+        "confidence, abstained, f1, cited_doc, gold_doc",
+    )
     _reader_arg(ev)
 
     sv = sub.add_parser(
@@ -275,6 +283,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer, number: int | None = None) -> None:
+    guess = answer.best_guess
+    if guess is not None:
+        # Worded so that it cannot be read as an answer, and quoted as one, so it can be checked.
+        print(f"Not sure — perhaps {guess.text}  (confidence {guess.confidence:.2f})")
+        _print_citations(guess.citations)
+        return
     if answer.abstained:
         print(f"I don't know: the articles don't say. (confidence {answer.confidence:.2f})")
         if answer.passages:
@@ -283,7 +297,11 @@ def _print_answer(answer, number: int | None = None) -> None:
                 print(f"  - {p.title} ({p.published or 'undated'}) [{p.start}:{p.end}]")
         return
     print(f"{answer.text}  (confidence {answer.confidence:.2f})")
-    for i, c in enumerate(answer.citations, start=1):
+    _print_citations(answer.citations)
+
+
+def _print_citations(citations) -> None:
+    for i, c in enumerate(citations, start=1):
         print(f"[{i}] {c.title}{_byline(c)} ({c.published or 'undated'}) [{c.start}:{c.end}]{_page(c)}")
         print(f"    “{' '.join(c.quote.split())}”")
 
@@ -369,7 +387,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from qa.evaluation import evaluate_set, format_report
 
     result = evaluate_set(
-        args.set_dir, index_dir=args.index, limit=args.limit, progress=not args.quiet, reader=args.reader
+        args.set_dir,
+        index_dir=args.index,
+        limit=args.limit,
+        progress=not args.quiet,
+        reader=args.reader,
+        details=args.details,
     )
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0

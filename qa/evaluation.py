@@ -13,13 +13,16 @@ import re
 import string
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.calibration import Calibration, calibration
 from qa.errors import InputError, QAError
 from qa.progress import progress_bar
+from qa.records import Answer
 
 CORPUS_FILE = "corpus.jsonl"
 QUESTIONS_FILE = "questions.jsonl"
@@ -38,6 +41,7 @@ class Question:
     question: str
     answers: tuple[str, ...]
     doc_id: str | None
+    kind: str | None = None  # what sort of question a set says it is ("fact", "date", "unanswerable", …)
 
     @property
     def answerable(self) -> bool:
@@ -106,8 +110,15 @@ def load_questions(path: Path) -> list[Question]:
                 answers = rec.get("answers") or []
                 if isinstance(answers, str):
                     answers = [answers]
+                kind = rec.get("kind")
                 questions.append(
-                    Question(str(rec.get("id", n)), str(rec["question"]), tuple(map(str, answers)), rec.get("doc_id"))
+                    Question(
+                        str(rec.get("id", n)),
+                        str(rec["question"]),
+                        tuple(map(str, answers)),
+                        rec.get("doc_id"),
+                        str(kind) if kind not in (None, "") else None,
+                    )
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 raise InputError(f"{path}:{n} is not a question record with a 'question' field ({exc})") from exc
@@ -205,65 +216,150 @@ def _rank_of(doc_id: str, docs: list[str]) -> int | None:
     return docs.index(doc_id) + 1 if doc_id in docs else None
 
 
-def score_questions(idx, questions: Sequence[Question], progress: bool = True, answers: bool = True) -> dict[str, Any]:
-    """Ask every question of the set against an open index and return the metrics of issue 5's JSON."""
-    hits = dict.fromkeys(RECALL_AT, 0)
-    rr = 0.0
-    # The same measures over the answer's passages, which the reader reranks, then retrieval's others.
-    read_hits = dict.fromkeys(RECALL_AT, 0)
-    read_rr = 0.0
-    with_gold = 0
-    em = f1 = span = 0.0
-    abstained_right = abstained_wrong = 0
-    n_answerable = sum(q.answerable for q in questions)
-    n_unanswerable = len(questions) - n_answerable
+# A shown candidate counts as right for calibration when its token F1 against a gold answer reaches this.
+RIGHT_F1 = 0.5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the index did with one question: where the gold document ranked, and the answer."""
+
+    question: Question
+    rank: int | None = None  # the gold document's in retrieval's first 10 documents, 1-based
+    read_rank: int | None = None  # the same among the answer's passages, then retrieval's
+    answer: Answer | None = None  # None when answers are not measured
+
+    @property
+    def shown(self) -> str | None:
+        """The candidate a user sees: the answer, else the tentative one, else None."""
+        a = self.answer
+        if a is None:
+            return None
+        if not a.abstained:
+            return a.text or None
+        return a.best_guess.text if a.best_guess else None
+
+    @property
+    def f1(self) -> float:
+        """Token F1 of the answer; for a question the corpus cannot answer, 1 when it abstained, else 0."""
+        a = self.answer
+        if a is None:
+            return 0.0
+        if not self.question.answerable:
+            return float(a.abstained)
+        return token_f1("" if a.abstained or not a.text else a.text, self.question.answers)
+
+    @property
+    def right(self) -> bool:
+        """Whether the shown candidate (answer or tentative one) answers the question."""
+        return (
+            self.question.answerable
+            and self.shown is not None
+            and token_f1(self.shown, self.question.answers) >= RIGHT_F1
+        )
+
+    def details(self) -> dict[str, Any]:
+        """One line of `qa eval --details`: the question, its gold answers and document, and what was shown."""
+        a, q = self.answer, self.question
+        cited = (a.citations or (a.best_guess.citations if a.best_guess else ())) if a else ()
+        return {
+            "id": q.id,
+            "question": q.question,
+            "kind": q.kind,
+            "gold": list(q.answers),
+            "answer": None if a is None or a.abstained else a.text,
+            "best_guess": a.best_guess.text if a is not None and a.best_guess else None,
+            "confidence": round(a.confidence, 4) if a is not None else None,
+            "abstained": a.abstained if a is not None else None,
+            "f1": round(self.f1, 4) if a is not None else None,
+            "cited_doc": cited[0].doc_id if cited else None,
+            "gold_doc": q.doc_id,
+        }
+
+
+def ask_questions(idx, questions: Sequence[Question], progress: bool = True, answers: bool = True) -> Iterator[Outcome]:
+    """Ask every question against an open index, one Outcome each as it is answered."""
     for q in progress_bar(questions, desc="asking", unit="q", enabled=progress):
         docs: list[str] = []
+        rank = read_rank = None
         if q.doc_id is not None:
-            with_gold += 1
             docs = _retrieve_docs(idx, q.question)
             rank = _rank_of(q.doc_id, docs)
-            rr += 1.0 / rank if rank else 0.0
-            for k in RECALL_AT:
-                hits[k] += bool(rank) and rank <= k
         if not answers:
+            yield Outcome(q, rank)
             continue
         ans = idx.answer(q.question)
         if q.doc_id is not None:
-            rank = _rank_of(q.doc_id, ranked_documents([p.doc_id for p in ans.passages] + docs))
-            read_rr += 1.0 / rank if rank else 0.0
-            for k in RECALL_AT:
-                read_hits[k] += bool(rank) and rank <= k
-        if q.answerable:
-            text = "" if ans.abstained or not ans.text else ans.text
-            em += exact_match(text, q.answers)
-            f1 += token_f1(text, q.answers)
-            span += bool(ans.citations) and not ans.abstained and contains_answer(ans.citations[0].quote, q.answers)
-            abstained_wrong += ans.abstained
-        else:
-            abstained_right += ans.abstained
+            read_rank = _rank_of(q.doc_id, ranked_documents([p.doc_id for p in ans.passages] + docs))
+        yield Outcome(q, rank, read_rank, ans)
+
+
+def _ranks(ranks: Sequence[int | None]) -> dict[str, float]:
+    """Recall@k and MRR of the gold document's ranks (None: not among the first MRR_DEPTH)."""
+    out = {f"recall@{k}": _ratio(sum(r is not None and r <= k for r in ranks), len(ranks)) for k in RECALL_AT}
+    out[f"mrr@{MRR_DEPTH}"] = _ratio(sum(1.0 / r for r in ranks if r), len(ranks))
+    return out
+
+
+def figures(outcomes: Sequence[Outcome], answers: bool = True) -> dict[str, Any]:
+    """Retrieval, reranking, answer and abstention figures of a run (answers' only when measured)."""
+    with_gold = [o for o in outcomes if o.question.doc_id is not None]
+    answerable = [o for o in outcomes if o.question.answerable]
+    unanswerable = [o for o in outcomes if not o.question.answerable]
     result: dict[str, Any] = {
-        "retrieval": {f"recall@{k}": _ratio(hits[k], with_gold) for k in RECALL_AT},
+        "retrieval": _ranks([o.rank for o in with_gold]),
         "reranked": None,
         "answers": None,
         "abstention": None,
-        "n_questions": len(questions),
-        "n_answerable": n_answerable,
+        "n_questions": len(outcomes),
+        "n_answerable": len(answerable),
     }
-    result["retrieval"][f"mrr@{MRR_DEPTH}"] = _ratio(rr, with_gold)
     if answers:
-        result["reranked"] = {f"recall@{k}": _ratio(read_hits[k], with_gold) for k in RECALL_AT}
-        result["reranked"][f"mrr@{MRR_DEPTH}"] = _ratio(read_rr, with_gold)
+        result["reranked"] = _ranks([o.read_rank for o in with_gold])
+        texts = ["" if o.answer.abstained or not o.answer.text else o.answer.text for o in answerable]
         result["answers"] = {
-            "exact_match": _ratio(em, n_answerable),
-            "f1": _ratio(f1, n_answerable),
-            "span_hit@1": _ratio(span, n_answerable),
+            "exact_match": _ratio(
+                sum(exact_match(t, o.question.answers) for t, o in zip(texts, answerable)), len(texts)
+            ),
+            "f1": _ratio(sum(o.f1 for o in answerable), len(answerable)),
+            "span_hit@1": _ratio(sum(_span_hit(o) for o in answerable), len(answerable)),
         }
+        abstained_right = sum(o.answer.abstained for o in unanswerable)
+        abstained_wrong = sum(o.answer.abstained for o in answerable)
         result["abstention"] = {
             "precision": _ratio(abstained_right, abstained_right + abstained_wrong),
-            "recall": _ratio(abstained_right, n_unanswerable),
+            "recall": _ratio(abstained_right, len(unanswerable)),
         }
     return result
+
+
+def _span_hit(o: Outcome) -> bool:
+    a = o.answer
+    return bool(a.citations) and not a.abstained and contains_answer(a.citations[0].quote, o.question.answers)
+
+
+def calibration_of(outcomes: Sequence[Outcome]) -> Calibration:
+    """Calibration of the confidences of every answer and tentative answer shown (a question the corpus
+    cannot answer has no right candidate)."""
+    shown = [o for o in outcomes if o.shown is not None]
+    return calibration([o.answer.confidence for o in shown], [o.right for o in shown])
+
+
+def summarize(outcomes: Sequence[Outcome], answers: bool = True) -> dict[str, Any]:
+    """The figures of a run, the same figures for each kind of question when the set says kinds, and the
+    calibration of its confidences."""
+    result = figures(outcomes, answers)
+    kinds = sorted({o.question.kind for o in outcomes if o.question.kind is not None})
+    result["by_kind"] = (
+        {kind: figures([o for o in outcomes if o.question.kind == kind], answers) for kind in kinds} if kinds else None
+    )
+    result["calibration"] = calibration_of(outcomes).to_dict() if answers else None
+    return result
+
+
+def score_questions(idx, questions: Sequence[Question], progress: bool = True, answers: bool = True) -> dict[str, Any]:
+    """Ask every question of the set against an open index and return the metrics of issue 5's JSON."""
+    return summarize(list(ask_questions(idx, questions, progress, answers)), answers)
 
 
 def evaluate_set(
@@ -272,8 +368,10 @@ def evaluate_set(
     limit: int | None = None,
     progress: bool = True,
     reader: str | None = None,
+    details: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Build or reuse the set's index, ask its questions (the first `limit`), and return the metrics."""
+    """Build or reuse the set's index, ask its questions (the first `limit`), and return the metrics;
+    `details` names a file to write one JSON line per question to, as each is answered."""
     set_dir = Path(set_dir)
     _check_set(set_dir)
     if limit is not None and limit < 1:
@@ -281,11 +379,20 @@ def evaluate_set(
     questions = load_questions(set_dir / QUESTIONS_FILE)[:limit]
     if not questions:
         raise InputError(f"{set_dir / QUESTIONS_FILE} holds no questions")
-    idx = open_set_index(set_dir, Path(index_dir) if index_dir is not None else None, progress, reader)
-    try:
-        return score_questions(idx, questions, progress=progress, answers=_answers_available())
-    finally:
-        idx.close()
+    # Opened first, so that a path that cannot be written fails before the index is built.
+    with open(details, "w", encoding="utf-8") if details is not None else nullcontext() as out:
+        idx = open_set_index(set_dir, Path(index_dir) if index_dir is not None else None, progress, reader)
+        try:
+            answers = _answers_available()
+            outcomes = []
+            for outcome in ask_questions(idx, questions, progress, answers):
+                outcomes.append(outcome)
+                if out is not None:
+                    out.write(json.dumps(outcome.details(), ensure_ascii=False) + "\n")
+                    out.flush()
+            return summarize(outcomes, answers)
+        finally:
+            idx.close()
 
 
 def format_report(result: dict[str, Any]) -> str:
@@ -304,4 +411,48 @@ def format_report(result: dict[str, Any]) -> str:
         section("answer passages, reranked by the reader (gold document)", result["reranked"])
     section("answers (answerable questions)", result["answers"])
     section("abstention (unanswerable questions)", result["abstention"])
+    if result.get("by_kind"):
+        lines.extend(_kind_table(result["by_kind"]))
+    if result.get("calibration"):
+        lines.extend(_reliability_table(result["calibration"]))
     return "\n".join(lines)
+
+
+def _kind_table(by_kind: dict[str, dict[str, Any]]) -> list[str]:
+    """One row per kind of question: how many, and the main figures for that kind ("-" where a figure
+    has nothing to count: answers of a kind with no answerable question, abstention of one with all)."""
+
+    def figure(group: dict[str, float] | None, name: str, counted: bool) -> str:
+        return f"{group[name]:>8.3f}" if group and counted else f"{'-':>8}"
+
+    lines = [
+        "by kind:",
+        f"  {'kind':<14} {'questions':>9} {'answerable':>10} {'recall@5':>8}{'EM':>8}{'F1':>8}{'abst. P':>8}{'abst. R':>8}",
+    ]
+    for kind, f in by_kind.items():
+        answerable, unanswerable = f["n_answerable"] > 0, f["n_questions"] > f["n_answerable"]
+        answers, abstention = f["answers"], f["abstention"]
+        lines.append(
+            f"  {kind:<14} {f['n_questions']:>9} {f['n_answerable']:>10} {f['retrieval']['recall@5']:>8.3f}"
+            f"{figure(answers, 'exact_match', answerable)}{figure(answers, 'f1', answerable)}"
+            f"{figure(abstention, 'precision', unanswerable)}{figure(abstention, 'recall', unanswerable)}"
+        )
+    return lines
+
+
+def _reliability_table(cal: dict[str, Any]) -> list[str]:
+    """The expected calibration error and, per band of confidence that holds any, the share right."""
+    if cal["ece"] is None:
+        return ["calibration: no answer or tentative answer was shown"]
+    lines = [
+        f"calibration (answers and tentative answers, right when F1 >= {RIGHT_F1}): "
+        f"ECE {cal['ece']:.3f} over {cal['count']}",
+        f"  {'confidence':<12} {'count':>6} {'mean':>7} {'right':>7}",
+    ]
+    for band in cal["bands"]:
+        if band["count"]:
+            lines.append(
+                f"  {band['low']:.1f}-{band['high']:.1f}{'':<5} {band['count']:>6} "
+                f"{band['mean_confidence']:>7.3f} {band['share_right']:>7.3f}"
+            )
+    return lines

@@ -72,6 +72,26 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Guess:
+    """A tentative answer: the reader's best candidate when it is not sure enough to answer."""
+
+    text: str
+    confidence: float
+    # The candidate's span, inside the first citation's quote.
+    span: Citation
+    citations: tuple[Citation, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, keyed as an answer is."""
+        return {
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "answer_span": self.span.to_dict(),
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """A short answer (or an abstention) with the citations that support it."""
 
@@ -84,6 +104,8 @@ class Answer:
     resolved_question: str | None = None
     # Where the reader found the answer: inside the first citation's quote.
     span: Citation | None = None
+    # When abstaining with a candidate worth showing: it, shown as "not sure", never as an answer.
+    best_guess: Guess | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The object `qa ask --json` prints."""
@@ -94,6 +116,7 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "answer_span": self.span.to_dict() if self.span else None,
             "citations": [c.to_dict() for c in self.citations],
+            "best_guess": self.best_guess.to_dict() if self.best_guess else None,
             "passages": [
                 {
                     "doc_id": p.doc_id,

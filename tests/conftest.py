@@ -14,6 +14,8 @@ CORPUS = ROOT / "corpus"
 DEFAULT_ARTICLE = CORPUS / "000_670c52a8f442eec9.txt"
 SHARED = ROOT.parent / "shared"
 CHROMIUM = Path("/usr/bin/chromium")
+# The keys of the object `qa ask --json` and the /ask endpoint return.
+ANSWER_KEYS = {"question", "answer", "abstained", "confidence", "answer_span", "citations", "best_guess", "passages"}
 
 
 def shared_path(*parts: str) -> Path:
@@ -83,6 +85,33 @@ def default_index(default_index_dir):
     from qa.index import load_index
 
     return load_index(default_index_dir)
+
+
+@pytest.fixture(scope="session")
+def reader_with_thresholds(tmp_path_factory):
+    """A maker of reader folders: the shipped reader as a Hugging Face folder, its abstention model's
+    `answer_at` and `guess_at` set as asked (for `--reader DIR`)."""
+    import json
+
+    from qa.answer.abstention import abstention_for
+    from qa.answer.reader_model import SHIPPED_READER, assemble_shipped
+
+    base = tmp_path_factory.mktemp("readers")
+    assembled = assemble_shipped(base / "assembled" / "reader")
+    # A reader's conversion is keyed by its folder's name and its weights' size and time: every copy is
+    # named `reader` and given the shipped weights' time, so that all share one conversion, in later runs too.
+    shipped = (SHIPPED_READER / "weights.safetensors").stat().st_mtime_ns
+    os.utime(assembled / "model.safetensors", ns=(shipped, shipped))
+
+    def make(answer_at: float, guess_at: float) -> Path:
+        folder = base / f"answer-at-{answer_at}-guess-at-{guess_at}" / "reader"
+        if not folder.exists():
+            shutil.copytree(assembled, folder)
+            model = {**abstention_for(SHIPPED_READER).to_dict(), "answer_at": answer_at, "guess_at": guess_at}
+            (folder / "abstention.json").write_text(json.dumps(model))
+        return folder
+
+    return make
 
 
 @pytest.fixture()

@@ -177,9 +177,33 @@ def test_ask_json_lines_from_stdin_with_follow_ups_and_abstention(built_index):
     assert travel["answer"] == "Moscow", "the follow-up is resolved from the previous question"
 
 
-def test_ask_abstains_in_words(built_index):
-    out = run("ask", "--index", built_index, input="What is the population of Armenia?\n", check=True).stdout
-    assert "I don't know" in out
+def test_ask_abstains_in_words(built_index, reader_with_thresholds):
+    """With no candidate worth showing (the reader shows none below the answering threshold), it says so."""
+    never = str(reader_with_thresholds(0.999, 1.0))
+    question = "Who joined the talks via video conference?"
+    out = run("ask", "--index", built_index, "--reader", never, input=question + "\n", check=True).stdout
+    assert "I don't know" in out and "Not sure" not in out
+    data = json.loads(run("ask", question, "--index", built_index, "--reader", never, "--json", check=True).stdout)
+    assert data["abstained"] and data["answer"] is None and data["best_guess"] is None
+
+
+def test_ask_shows_a_candidate_it_is_not_sure_of_as_such(built_index, reader_with_thresholds):
+    from qa.index import load_index
+
+    unsure = str(reader_with_thresholds(0.999, 0.0))
+    question = "Who joined the talks via video conference?"
+    data = json.loads(run("ask", question, "--index", built_index, "--reader", unsure, "--json", check=True).stdout)
+    assert data["abstained"] and data["answer"] is None and data["citations"] == [] and data["answer_span"] is None
+    guess = data["best_guess"]
+    assert "Vladimir Putin" in guess["text"] and guess["confidence"] == data["confidence"] < 0.999
+    idx = load_index(built_index)
+    for cited in (guess["answer_span"], *guess["citations"]):
+        assert idx.document(cited["doc_id"]).text[cited["start"] : cited["end"]] == cited["quote"]
+    lines = run("ask", question, "--index", built_index, "--reader", unsure, check=True).stdout.splitlines()
+    assert lines[0].startswith(f"Not sure — perhaps {guess['text']}  (confidence 0.")
+    assert lines[1].startswith("[1] Iran, Russia Finalizing Strategic Partnership Deal — kayhan.ir (2021-10-11)")
+    assert lines[2].strip() == f"“{' '.join(guess['citations'][0]['quote'].split())}”"
+    assert not any("I don't know" in line for line in lines)
 
 
 def test_ask_empty_question_is_a_user_error(built_index):

@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, shared_path
 
+from qa.calibration import calibration
 from qa.errors import InputError
 from qa.evaluation import (
+    RIGHT_F1,
     contains_answer,
     default_index_dir,
     evaluate_set,
@@ -95,7 +97,18 @@ def test_documents_ranked_once_in_first_seen_order():
 
 def test_whole_run_reports_every_metric_and_reuses_its_index(eval_set):
     result = evaluate_set(eval_set, progress=False)
-    assert set(result) == {"retrieval", "reranked", "answers", "abstention", "n_questions", "n_answerable"}
+    assert set(result) == {
+        "retrieval",
+        "reranked",
+        "answers",
+        "abstention",
+        "n_questions",
+        "n_answerable",
+        "by_kind",
+        "calibration",
+    }
+    assert result["by_kind"] is None, "the set's questions have no kind"
+    assert set(result["calibration"]) == {"ece", "count", "bands"} and len(result["calibration"]["bands"]) == 10
     assert set(result["retrieval"]) == set(result["reranked"]) == {"recall@1", "recall@5", "recall@10", "mrr@10"}
     assert set(result["answers"]) == {"exact_match", "f1", "span_hit@1"}
     assert set(result["abstention"]) == {"precision", "recall"}
@@ -164,3 +177,100 @@ def test_cli_prints_json_and_one_line_errors(eval_set):
     bad = subprocess.run([*cmd, str(eval_set / "nope")], capture_output=True, text=True, env=env)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+KINDS = {"q1": "place", "q2": "name", "q3": "place", "q4": "unanswerable"}
+
+
+def _eval_cli(*args, check=True):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "-q", "eval", *args], capture_output=True, text=True, env=env
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _assert_details_agree(lines, result):
+    """Each line's fields hold together, and the run's calibration is the one its lines give."""
+    for d in lines:
+        assert set(d) == {
+            "id",
+            "question",
+            "kind",
+            "gold",
+            "answer",
+            "best_guess",
+            "confidence",
+            "abstained",
+            "f1",
+            "cited_doc",
+            "gold_doc",
+        }
+        shown = d["answer"] if not d["abstained"] else d["best_guess"]
+        assert d["f1"] == (round(token_f1(d["answer"] or "", d["gold"]), 4) if d["gold"] else float(d["abstained"]))
+        assert (d["cited_doc"] is None) == (shown is None)
+    shown = [d for d in lines if (d["best_guess"] if d["abstained"] else d["answer"]) is not None]
+    right = [bool(d["gold"]) and token_f1(d["answer"] or d["best_guess"], d["gold"]) >= RIGHT_F1 for d in shown]
+    expected = calibration([d["confidence"] for d in shown], right)
+    assert result["calibration"]["count"] == expected.count
+    assert result["calibration"]["ece"] == pytest.approx(expected.ece, abs=1e-3)
+
+
+def test_details_kinds_and_calibration_of_tentative_answers(eval_set, tmp_path, reader_with_thresholds):
+    """With a reader that is never sure, every candidate is a tentative answer: the details show them, and
+    the calibration counts them."""
+    folder = tmp_path / "kinds"
+    folder.mkdir()
+    (folder / "corpus.jsonl").write_bytes((eval_set / "corpus.jsonl").read_bytes())
+    (folder / "questions.jsonl").write_text(
+        "".join(json.dumps({**q, "kind": KINDS[q["id"]]}) + "\n" for q in QUESTIONS)
+    )
+    details = tmp_path / "details.jsonl"
+    unsure = str(reader_with_thresholds(0.999, 0.0))
+    result = json.loads(_eval_cli(str(folder), "--json", "--details", str(details), "--reader", unsure).stdout)
+    lines = [json.loads(line) for line in details.read_text().splitlines()]
+    assert [d["id"] for d in lines] == [q["id"] for q in QUESTIONS]
+    assert [d["kind"] for d in lines] == list(KINDS.values())
+    assert all(d["abstained"] and d["answer"] is None for d in lines)
+    by_id = {d["id"]: d for d in lines}
+    assert "Carlsen" in by_id["q2"]["best_guess"] and by_id["q2"]["cited_doc"] == by_id["q2"]["gold_doc"] == "chess"
+    assert result["calibration"]["count"] == sum(d["best_guess"] is not None for d in lines) >= 3
+    _assert_details_agree(lines, result)
+    # By kind: the same figures, over each kind's questions.
+    assert set(result["by_kind"]) == {"place", "name", "unanswerable"}
+    assert result["by_kind"]["place"]["n_questions"] == 2 and result["by_kind"]["unanswerable"]["n_answerable"] == 0
+    assert set(result["by_kind"]["name"]) == set(result) - {"by_kind", "calibration"}
+    assert result["by_kind"]["unanswerable"]["abstention"]["recall"] == 1.0
+    text = _eval_cli(str(folder), "--reader", unsure).stdout
+    assert "by kind:" in text and "unanswerable" in text and f"ECE {result['calibration']['ece']:.3f}" in text
+
+
+def test_a_details_file_that_cannot_be_written_is_one_line(eval_set, tmp_path):
+    proc = _eval_cli(str(eval_set), "--details", str(tmp_path / "missing" / "d.jsonl"), check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "d.jsonl" in proc.stderr
+
+
+def test_news_questions_are_reported_by_kind(tmp_path):
+    """A few news-qa questions of each kind over the Wikinews articles: figures by kind, and the details."""
+    corpus = shared_path("eval", "wikinews-dev", "corpus.jsonl")
+    rows = [json.loads(line) for line in shared_path("train", "news-qa", "questions.jsonl").read_text().splitlines()]
+    picked = []
+    for kind in sorted({r["kind"] for r in rows}):
+        picked += [r for r in rows if r["kind"] == kind][:2]
+    folder = tmp_path / "news-qa"
+    folder.mkdir()
+    (folder / "corpus.jsonl").symlink_to(corpus)
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in picked))
+    details = tmp_path / "details.jsonl"
+    result = evaluate_set(folder, progress=False, details=details)
+    assert set(result["by_kind"]) == {r["kind"] for r in picked}
+    assert all(f["n_questions"] == 2 for f in result["by_kind"].values())
+    assert sum(f["n_answerable"] for f in result["by_kind"].values()) == result["n_answerable"]
+    lines = [json.loads(line) for line in details.read_text().splitlines()]
+    assert [d["kind"] for d in lines] == [r["kind"] for r in picked]
+    _assert_details_agree(lines, result)
+    text = format_report(result)
+    assert all(kind in text for kind in result["by_kind"]) and "ECE" in text

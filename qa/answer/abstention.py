@@ -40,6 +40,9 @@ FEATURES = (
     "span_words",  # the span's length in words (log)
     "fits_question",  # 1 when the span has the form the question asks for (a name, a number, a date), 0 when not
 )
+# Below the answering threshold, a candidate this probable is still shown, as a tentative answer; one
+# less probable is not worth a reader's time. For abstention files fitted before the threshold existed.
+GUESS_AT = 0.05
 
 # What a question's first words ask for, and what a span of that kind holds.
 _ASKS = (
@@ -139,6 +142,8 @@ class AbstentionModel:
     weights: tuple[float, ...]
     bias: float
     answer_at: float
+    # At or above this (and below answer_at) an abstention shows its candidate as a tentative answer.
+    guess_at: float = GUESS_AT
 
     def probability(self, x: Sequence[float]) -> float:
         """The probability that the reading's span answers the question."""
@@ -153,6 +158,7 @@ class AbstentionModel:
             "weights": list(self.weights),
             "bias": self.bias,
             "answer_at": self.answer_at,
+            "guess_at": self.guess_at,
         }
 
 
@@ -181,6 +187,7 @@ def load_model(path: Path) -> AbstentionModel:
             tuple(data["weights"]),
             float(data["bias"]),
             float(data["answer_at"]),
+            float(data.get("guess_at", GUESS_AT)),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"cannot use the abstention model {path}: {exc}; reinstall the package") from None

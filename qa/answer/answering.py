@@ -16,12 +16,13 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from qa.answer.abstention import abstention_for, content_stems, features
+from qa.answer.metadata import answer_about_article
 from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
+from qa.answer.quotes import citation_of
 from qa.answer.reader import Reader, ReadSpan
 from qa.answer.spans import completed
-from qa.ingest.pdf import page_at
 from qa.ingest.text import holding_sentences, split_sentences
-from qa.records import Answer, Citation, Document, Passage
+from qa.records import Answer, Citation, Document, Guess, Passage
 from qa.search.retrieval import STOPWORDS
 
 
@@ -256,18 +257,7 @@ def whole_answer(
 
 
 def _citation(index: Index, passage: Passage, start: int, end: int) -> Citation:
-    doc, _ = _document_sentences(index, passage.doc_id)
-    return Citation(
-        doc_id=passage.doc_id,
-        title=passage.title,
-        published=passage.published,
-        start=start,
-        end=end,
-        quote=doc.text[start:end],
-        source=passage.source,
-        author=doc.meta.get("author") or None,
-        page=page_at(doc.meta, start),
-    )
+    return citation_of(_document_sentences(index, passage.doc_id)[0], start, end)
 
 
 def _cite(
@@ -327,6 +317,9 @@ def answer_question(
 ) -> Answer:
     """Answer `question` from `index`; `history` holds earlier turns (Answers, questions or (q, a) pairs)."""
     question = clean_question(question)
+    about_article = answer_about_article(index, question, history, k, **filters)
+    if about_article is not None:
+        return about_article
     search_text = rewrite_follow_up(question, history)
     passages = index.retrieve(search_text, k=max(k, READ_PASSAGES), **filters)
     if not passages:
@@ -342,18 +335,22 @@ def answer_question(
     best = ranked[0][1]
     abstention = abstention_for(index.reader.ref.folder)
     confidence = abstention.probability(features(asked, read, spans, best))
-    if confidence < abstention.answer_at:
+    sure = confidence >= abstention.answer_at
+    if not sure and confidence < abstention.guess_at:
         return Answer(question, None, True, confidence, (), shown, search_text)
     passage = read[best.passage]
-    doc, _ = _document_sentences(index, passage.doc_id)
+    doc, sentences = _document_sentences(index, passage.doc_id)
     start, end = _trimmed(doc.text, passage.start + best.start, passage.start + best.end)
     if start >= end:
         return Answer(question, None, True, confidence, (), shown, search_text)
-    _, sentences = _document_sentences(index, passage.doc_id)
     start, end, refers = whole_answer(asked, doc.text, sentences, start, end)
     context = conversation_context(history) if is_follow_up(question) else None
     who = re.match(r"\W*(who|whom|whose)\b", asked, re.I) is not None or (
         context is not None and bool(re.search(r"\bwho\b", question, re.I))
     )
     text, citations, span = _cite(index, asked, passage, start, end, who, refers)
+    if not sure:
+        # Cited exactly as an answer would be, so a reader can judge the candidate from its quote.
+        guess = Guess(text, confidence, span, citations)
+        return Answer(question, None, True, confidence, (), shown, search_text, best_guess=guess)
     return Answer(question, text, False, confidence, citations, shown, search_text, span)

@@ -185,14 +185,15 @@ class Reader:
         return start[0], end[0]
 
 
-_READERS: dict[tuple[str, str], Reader] = {}
+_READERS: dict[tuple[str, str, str], Reader] = {}
 _LOCK = threading.Lock()
 
 
 def get_reader(model: ReaderRef | str | os.PathLike | None = None, variant: str = DEFAULT_VARIANT) -> Reader:
     """The process's reader for a model (the shipped one by default), loaded on first use."""
     ref = model if isinstance(model, ReaderRef) else resolve_reader(model)
-    key = (ref.id, variant)
+    # Folders that share a conversion may hold different abstention models: each keeps a reader of its own.
+    key = (ref.id, str(ref.folder), variant)
     with _LOCK:
         reader = _READERS.get(key)
         if reader is None:

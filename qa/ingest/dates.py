@@ -33,6 +33,8 @@ _PATTERNS = [
     re.compile(rf"{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})"),
     re.compile(r"(?P<year>\d{4})/(?P<mnum>\d{1,2})/(?P<day>\d{1,2})"),
 ]
+# A weekday written before a date ("Friday, January 4, 2019") belongs to it.
+_WEEKDAY_BEFORE = re.compile(r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+$", re.I)
 _TIME = re.compile(r"\b(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)\b")
 
 
@@ -51,6 +53,23 @@ def parse_date(text: str | None) -> str | None:
             except ValueError:
                 continue
     return None
+
+
+def find_dates(text: str) -> list[tuple[int, int, str]]:
+    """Every calendar date written in `text` as (start, end, YYYY-MM-DD), in text order; a weekday
+    written just before a date is part of its span."""
+    found: list[tuple[int, int, str]] = []
+    for pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            start, end, iso = m.start(), m.end(), parse_date(m.group())
+            inside_a_word = start > 0 and text[start - 1].isalnum()
+            if iso is None or inside_a_word or any(s < end and start < e for s, e, _ in found):
+                continue
+            weekday = _WEEKDAY_BEFORE.search(text, max(0, start - 12), start)
+            if weekday and (weekday.start() == 0 or not text[weekday.start() - 1].isalnum()):
+                start = weekday.start()
+            found.append((start, end, iso))
+    return sorted(found)
 
 
 def parse_time(text: str | None) -> str | None:

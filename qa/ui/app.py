@@ -24,6 +24,7 @@ from qa.ui.render import (
     error_reply,
     escape,
     header,
+    shown_citations,
     sources_panel,
 )
 from qa.ui.uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, add_uploads, add_url, size_label, uploads_dir_for
@@ -125,7 +126,7 @@ class App:
 
     def _sources(self, answer: Answer | None) -> str:
         docs = {}
-        for c in answer.citations if answer else ():
+        for c in shown_citations(answer) if answer else ():
             if c.doc_id not in docs:
                 try:
                     docs[c.doc_id] = self.index.document(c.doc_id)

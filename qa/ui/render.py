@@ -31,10 +31,11 @@ def _meta_line(source: str | None, published: str | None, author: str | None = N
     return " · ".join(p for p in parts if p)
 
 
-def highlight(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> str:
-    """`text[lo:hi]` escaped, with `text[start:end]` wrapped in <mark>."""
+def highlight(text: str, start: int, end: int, lo: int = 0, hi: int | None = None, tentative: bool = False) -> str:
+    """`text[lo:hi]` escaped, with `text[start:end]` wrapped in <mark> (styled as not sure when `tentative`)."""
     hi = len(text) if hi is None else hi
-    return f"{escape(text[lo:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:hi])}"
+    mark = '<mark class="qa-tentative">' if tentative else "<mark>"
+    return f"{escape(text[lo:start])}{mark}{escape(text[start:end])}</mark>{escape(text[end:hi])}"
 
 
 def paragraph_bounds(text: str, start: int, end: int, limit: int = EXCERPT_CHARS) -> tuple[int, int]:
@@ -52,16 +53,42 @@ def paragraph_bounds(text: str, start: int, end: int, limit: int = EXCERPT_CHARS
     return lo, hi
 
 
-def excerpt(doc: Document, start: int, end: int) -> str:
+def excerpt(doc: Document, start: int, end: int, tentative: bool = False) -> str:
     """The quote highlighted inside its surrounding paragraph, with ellipses where the paragraph was cut."""
     lo, hi = paragraph_bounds(doc.text, start, end)
     before = "…" if lo > 0 and doc.text[lo - 1] != "\n" else ""
     after = "…" if hi < len(doc.text) and doc.text[hi] != "\n" else ""
-    return f"{before}{highlight(doc.text, start, end, lo, hi)}{after}"
+    return f"{before}{highlight(doc.text, start, end, lo, hi, tentative)}{after}"
+
+
+def shown_citations(answer: Answer) -> tuple[Citation, ...]:
+    """The citations a reply shows: the answer's, or those of its tentative answer when it is not sure."""
+    return answer.best_guess.citations if answer.best_guess else answer.citations
+
+
+def _cited_list(citations: Sequence[Citation]) -> tuple[str, str]:
+    """The [n] markers after a short answer, and the list of the articles they stand for."""
+    markers = "".join(f'<sup class="qa-ref">&#91;{i}&#93;</sup>' for i in range(1, len(citations) + 1))
+    cites = "".join(
+        f'<li><span class="qa-ref">&#91;{i}&#93;</span> {escape(c.title)} '
+        f'<span class="qa-date">{escape(c.published or "undated")}</span></li>'
+        for i, c in enumerate(citations, start=1)
+    )
+    return markers, f'<ul class="qa-cites">{cites}</ul>'
 
 
 def chat_reply(answer: Answer) -> str:
-    """The chat bubble for an answer: the short answer with [n] markers, or a visibly different abstention."""
+    """The chat bubble for an answer: the short answer with [n] markers, a tentative answer marked as not
+    sure, or a visibly different abstention."""
+    guess = answer.best_guess
+    if guess is not None:
+        markers, cites = _cited_list(guess.citations)
+        return (
+            '<div class="qa-guess">'
+            f'<div class="qa-short">Not sure — perhaps <span class="qa-guess-text">{escape(guess.text)}</span> '
+            f"{markers}</div>{cites}"
+            f'<div class="qa-conf">confidence {guess.confidence:.0%}: check the quote before relying on it</div></div>'
+        )
     if answer.abstained:
         hint = ""
         if answer.passages:
@@ -71,15 +98,10 @@ def chat_reply(answer: Answer) -> str:
             "The articles don't say, so there is nothing to cite."
             f"{hint}</div>"
         )
-    markers = "".join(f'<sup class="qa-ref">&#91;{i}&#93;</sup>' for i in range(1, len(answer.citations) + 1))
-    cites = "".join(
-        f'<li><span class="qa-ref">&#91;{i}&#93;</span> {escape(c.title)} '
-        f'<span class="qa-date">{escape(c.published or "undated")}</span></li>'
-        for i, c in enumerate(answer.citations, start=1)
-    )
+    markers, cites = _cited_list(answer.citations)
     return (
         f'<div class="qa-answer"><div class="qa-short">{escape(answer.text)} {markers}</div>'
-        f'<ul class="qa-cites">{cites}</ul>'
+        f"{cites}"
         f'<div class="qa-conf">confidence {answer.confidence:.0%}</div></div>'
     )
 
@@ -89,29 +111,39 @@ def error_reply(message: str) -> str:
     return f'<div class="qa-error"><strong>Cannot answer:</strong> {escape(message)}</div>'
 
 
-def source_card(number: int, citation: Citation, doc: Document) -> str:
-    """One cited source: title, source and date, the highlighted quote in context; a click opens the article."""
-    article = highlight(doc.text, citation.start, citation.end)
+def source_card(number: int, citation: Citation, doc: Document, tentative: bool = False) -> str:
+    """One cited source: title, source and date, the highlighted quote in context; a click opens the article.
+    A tentative answer's quote is highlighted in a style of its own."""
+    article = highlight(doc.text, citation.start, citation.end, tentative=tentative)
     return (
         f'<details class="qa-source" data-number="{number}">'
         f'<summary><div class="qa-source-head"><span class="qa-ref">&#91;{number}&#93;</span> '
         f'<span class="qa-title">{escape(doc.title)}</span></div>'
         f'<div class="qa-meta">{_meta_line(doc.source, doc.published, doc.meta.get("author"), citation.page)}</div>'
-        f'<div class="qa-excerpt">{excerpt(doc, citation.start, citation.end)}</div>'
+        f'<div class="qa-excerpt">{excerpt(doc, citation.start, citation.end, tentative)}</div>'
         '<div class="qa-open">Show the whole article</div></summary>'
         f'<div class="qa-article">{article}</div></details>'
     )
 
 
 def sources_panel(answer: Answer | None, documents: dict[str, Document]) -> str:
-    """The sources of the latest answer, or a note saying why there are none."""
+    """The sources of the latest answer (or of its tentative answer), or a note saying why there are none."""
     if answer is None:
         return '<div class="qa-empty">Ask a question: the passages each answer quotes appear here.</div>'
     head = f'<div class="qa-for">Sources for “{escape(answer.question)}”</div>'
-    if answer.abstained or not answer.citations:
+    tentative = answer.best_guess is not None
+    citations = shown_citations(answer)
+    if not citations or (answer.abstained and not tentative):
         return head + '<div class="qa-empty">No source supports an answer to this question.</div>'
+    if tentative:
+        head += (
+            '<div class="qa-guess-note"><span class="qa-guess-label">Not sure</span> '
+            "These quotes hold the most likely answer, not a sure one.</div>"
+        )
     cards = [
-        source_card(i, c, documents[c.doc_id]) for i, c in enumerate(answer.citations, start=1) if c.doc_id in documents
+        source_card(i, c, documents[c.doc_id], tentative)
+        for i, c in enumerate(citations, start=1)
+        if c.doc_id in documents
     ]
     return head + "".join(cards)
 
@@ -160,6 +192,14 @@ CSS = """
 .qa-date, .qa-conf, .qa-hint, .qa-note, .qa-meta { color: var(--body-text-color-subdued); font-size: 0.85rem; }
 .qa-abstain { color: #92400e; background: #fffbeb; border-left: 4px solid #f59e0b; padding: 0.4rem 0.6rem;
   border-radius: 4px; font-style: italic; }
+.qa-guess { color: #78350f; background: #fffdf5; border: 1px dashed #d97706; padding: 0.4rem 0.6rem;
+  border-radius: 4px; }
+.qa-guess-label { display: inline-block; font-size: 0.72rem; font-weight: 700; letter-spacing: 0.04em;
+  text-transform: uppercase; color: #fff; background: #d97706; border-radius: 3px; padding: 0 0.35em; }
+.qa-guess .qa-short { font-weight: 500; }
+.qa-guess-text { font-weight: 700; border-bottom: 2px dashed #d97706; }
+.qa-guess-note { color: #78350f; font-size: 0.88rem; margin-bottom: 0.5rem; }
+mark.qa-tentative { background: #fff7e6; outline: 1px dashed #d97706; }
 .qa-error { color: #991b1b; background: #fef2f2; border-left: 4px solid #ef4444; padding: 0.4rem 0.6rem;
   border-radius: 4px; }
 .qa-for { font-weight: 600; margin-bottom: 0.5rem; }

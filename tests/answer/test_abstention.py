@@ -4,7 +4,15 @@ import json
 
 import pytest
 
-from qa.answer.abstention import FEATURES, OWN_CALL, AbstentionModel, abstention_for, features, load_model
+from qa.answer.abstention import (
+    FEATURES,
+    GUESS_AT,
+    OWN_CALL,
+    AbstentionModel,
+    abstention_for,
+    features,
+    load_model,
+)
 from qa.answer.answering import READ_PASSAGES, rank_spans
 from qa.answer.reader import ReadSpan
 from qa.answer.reader_model import SHIPPED_READER
@@ -79,3 +87,27 @@ def test_a_reader_without_a_fitted_model_makes_its_own_call(tmp_path):
     assert OWN_CALL.probability(x) >= OWN_CALL.answer_at
     x[0] = -0.1
     assert OWN_CALL.probability(x) < OWN_CALL.answer_at
+
+
+def test_the_guessing_threshold_is_kept_beside_the_answering_one(tmp_path):
+    data = abstention_for(SHIPPED_READER).to_dict()
+    data.pop("guess_at")
+    old = tmp_path / "old" / "abstention.json"
+    old.parent.mkdir()
+    old.write_text(json.dumps(data))
+    assert load_model(old).guess_at == GUESS_AT, "a file fitted before guess_at existed still loads"
+    assert 0.0 < GUESS_AT < load_model(old).answer_at
+    saved = tmp_path / "abstention.json"
+    saved.write_text(json.dumps({**data, "guess_at": 0.125}))
+    model = load_model(saved)
+    assert model.guess_at == 0.125 and model.to_dict()["guess_at"] == 0.125
+
+
+def test_thresholds_are_no_part_of_the_readers_conversion(reader_with_thresholds):
+    """Readers that differ only in their abstention file share one ONNX conversion: none is made again."""
+    from qa.answer.reader_model import converted_folder, resolve_reader
+
+    unsure, never = resolve_reader(reader_with_thresholds(0.999, 0.0)), resolve_reader(reader_with_thresholds(0.5, 1.0))
+    assert unsure.folder != never.folder and unsure.id == never.id
+    assert converted_folder(unsure) == converted_folder(never)
+    assert abstention_for(unsure.folder).answer_at == 0.999 and abstention_for(never.folder).guess_at == 1.0

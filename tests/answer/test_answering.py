@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import shared_path
+from conftest import ANSWER_KEYS, shared_path
 
 from qa.answer import answering
 from qa.answer.abstention import abstention_for
@@ -201,10 +201,45 @@ def test_reader_reranks_the_shown_passages(default_index):
 
 def test_answer_to_dict_matches_the_cli_json(default_index):
     data = answer_question(default_index, "Who joined the talks via video conference?").to_dict()
-    assert set(data) == {"question", "answer", "abstained", "confidence", "answer_span", "citations", "passages"}
+    assert set(data) == ANSWER_KEYS
+    assert data["best_guess"] is None, "a sure answer has no tentative one"
     assert data["answer_span"]["quote"] in data["citations"][0]["quote"]
     assert set(data["citations"][0]) >= {"doc_id", "title", "published", "start", "end", "quote"}
     assert set(data["passages"][0]) == {"doc_id", "title", "start", "end", "score", "text"}
+
+
+def test_a_reader_not_sure_shows_its_candidate_as_a_tentative_answer(default_index, reader_with_thresholds):
+    """Below answer_at but at or above guess_at, the candidate is shown as a guess, cited as an answer is."""
+    from qa.index import load_index
+
+    question = "Who joined the talks via video conference?"
+    sure = default_index.answer(question)
+    unsure = load_index(default_index.path, reader=reader_with_thresholds(0.999, 0.0)).answer(question)
+    assert unsure.abstained and unsure.text is None and unsure.citations == () and unsure.span is None
+    guess = unsure.best_guess
+    assert guess is not None and guess.confidence == unsure.confidence == pytest.approx(sure.confidence)
+    # The same candidate, trimmed and cited by the same code as the answer the shipped thresholds give.
+    assert (guess.text, guess.span, guess.citations) == (sure.text, sure.span, sure.citations)
+    doc = default_index.document(guess.span.doc_id)
+    assert doc.text[guess.span.start : guess.span.end] == guess.span.quote
+    assert guess.citations[0].start <= guess.span.start and guess.span.end <= guess.citations[0].end
+    for c in guess.citations:
+        assert default_index.document(c.doc_id).text[c.start : c.end] == c.quote
+    data = unsure.to_dict()
+    assert data["abstained"] is True and data["answer"] is None and data["citations"] == []
+    assert set(data["best_guess"]) == {"text", "confidence", "answer_span", "citations"}
+    span = data["best_guess"]["answer_span"]
+    assert doc.text[span["start"] : span["end"]] == span["quote"] and "Vladimir Putin" in data["best_guess"]["text"]
+
+
+def test_no_candidate_worth_showing_is_i_dont_know(default_index, reader_with_thresholds):
+    from qa.index import load_index
+
+    a = load_index(default_index.path, reader=reader_with_thresholds(0.999, 1.0)).answer(
+        "Who joined the talks via video conference?"
+    )
+    assert a.abstained and a.best_guess is None and a.to_dict()["best_guess"] is None
+    assert a.passages, "the closest passages are still shown"
 
 
 def test_evaluation_corpus_answers_come_with_their_quote(tmp_path):

@@ -128,3 +128,13 @@ def test_span_cuts_are_blank_lines_and_sentence_starts():
     text = "Lavrov, for his part, said Russia\n\nwas supportive. He revealed a proposal."
     assert span_cuts(text) == [text.index("\n\n"), text.index("He revealed")]
     assert span_cuts("One sentence only") == []
+
+
+def test_folders_sharing_a_conversion_keep_readers_of_their_own(reader_with_thresholds):
+    """Two folders that differ only in their abstention model share the ONNX files, not the reader, which
+    names the folder whose abstention model answering uses."""
+    unsure, never = reader_with_thresholds(0.999, 0.0), reader_with_thresholds(0.999, 1.0)
+    first, second = get_reader(unsure), get_reader(never)
+    assert first.ref.id == second.ref.id and first is not second
+    assert (first.ref.folder, second.ref.folder) == (unsure.resolve(), never.resolve())
+    assert get_reader(unsure) is first, "one reader per folder in a process"

@@ -3,7 +3,7 @@
 import html
 import re
 
-from qa.records import Answer, Citation, Document
+from qa.records import Answer, Citation, Document, Guess
 from qa.ui.render import (
     chat_reply,
     corpus_panel,
@@ -73,6 +73,24 @@ def test_answers_and_abstentions_look_different():
     abstain = chat_reply(Answer("q?", None, True, 0.1))
     assert "qa-abstain" in abstain and "I don't know" in abstain
     assert "qa-error" in error_reply("<script>x</script>") and "<script>" not in error_reply("<script>")
+
+
+def test_a_tentative_answer_looks_like_neither_an_answer_nor_i_dont_know(default_text):
+    doc = Document("d", "Talks <b>", default_text, published="2021-10-11")
+    start = default_text.index("Lavrov, for his part")
+    end = default_text.index("Turkey.") + len("Turkey.")
+    span = Citation(doc.id, doc.title, doc.published, start, start + 6, default_text[start : start + 6])
+    cite = Citation(doc.id, doc.title, doc.published, start, end, default_text[start:end])
+    answer = Answer("q?", None, True, 0.2, best_guess=Guess("Sergei <i>Lavrov</i>", 0.2, span, (cite,)))
+    reply = chat_reply(answer)
+    assert "qa-guess" in reply and "qa-answer" not in reply and "qa-abstain" not in reply
+    assert "Not sure — perhaps" in reply and "<i>" not in reply and "[1]" in html.unescape(reply)
+    assert "Sergei <i>Lavrov</i>" in _unescape(reply) and "20%" in reply
+    panel = sources_panel(answer, {doc.id: doc})
+    marks = re.findall(r'<mark class="qa-tentative">(.*?)</mark>', panel, re.S)
+    # The excerpt and the whole article mark the quote, both in the tentative style only.
+    assert len(marks) == 2 and all(html.unescape(m) == cite.quote for m in marks)
+    assert "<mark>" not in panel and "Not sure" in panel and "No source" not in panel
 
 
 def test_sources_panel_from_a_real_answer(default_index):
