@@ -200,6 +200,17 @@ def choose_threshold(sets: dict, picks: dict, probs: dict, min_f1: float) -> flo
     return best
 
 
+def choose_guess_at(probs: list[float], right: list[bool], answer_at: float, min_right: float) -> float:
+    """The lowest probability from which the candidates under `answer_at` are right at least `min_right` of
+    the time: below it a tentative answer is more often wrong than worth showing."""
+    below = sorted((p, r) for p, r in zip(probs, right) if p < answer_at)
+    for i, (p, _) in enumerate(below):
+        shown = below[i:]
+        if sum(r for _, r in shown) >= min_right * len(shown):
+            return round(float(p), 3)
+    return round(answer_at, 3)
+
+
 def _print_figures(label: str, scored: dict) -> None:
     for name, s in scored.items():
         print(
@@ -229,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         help="answerable F1 a set may lose to early stopping (default 0.01: one question in 100)",
     )
     p.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the logistic weights")
+    p.add_argument(
+        "--guess-right",
+        type=float,
+        default=0.25,
+        help="share of tentative answers that must be right: sets the probability from which an abstention "
+        "still shows its candidate (default 0.25: one in four)",
+    )
     p.add_argument("--folds", type=int, default=5, help="folds of the cross-validated figures")
     p.add_argument(
         "--write",
@@ -293,6 +311,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # 3. The threshold, chosen and scored on held-out probabilities.
     answer_at = choose_threshold(sets, picks, probs, args.min_f1)
+    guess_at = choose_guess_at(
+        [probs[n][i] for n, i in where],
+        [bool(sets[n][i]["answers"]) and picks[n][i]["f1"] >= 0.5 for n, i in where],
+        answer_at,
+        args.guess_right,
+    )
+    print(f"tentative answers from probability {guess_at:.3f} (right at least {args.guess_right:.0%} of the time)")
     print(f"abstention (cross-validated over {args.folds} folds), answering at probability {answer_at:.3f}:")
     _print_figures("always answer", {n: figures(sets[n], picks[n], [True] * len(sets[n])) for n in sets})
     gap_probs = {n: np.array([pk["best"].gap if pk["best"] else -99.0 for pk in picks[n]]) for n in sets}
@@ -333,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  model {roc_auc(probs[n], answerable):.3f}"
         )
 
-    model = replace(fit_logistic(x_arr, y_arr, w_arr, args.l2), answer_at=answer_at)
+    model = replace(fit_logistic(x_arr, y_arr, w_arr, args.l2), answer_at=answer_at, guess_at=guess_at)
     print("weights (standardised):")
     for name, w in zip(FEATURES, model.weights):
         print(f"  {name:<22} {w:+.3f}")
