@@ -104,12 +104,13 @@ def progress_bar(
     file = file if file is not None else sys.stderr
     if not enabled:
         return tqdm(iterable, total=total, disable=True)
-    if _is_terminal(file):
+    if is_terminal(file):
         return tqdm(iterable, total=total, desc=desc, unit=unit, dynamic_ncols=True, file=file)
     return LineProgress(iterable, total=total, desc=desc, unit=unit, file=file)
 
 
-def _is_terminal(file: IO[str]) -> bool:
+def is_terminal(file: IO[str]) -> bool:
+    """True when `file` is a terminal (a person watches it), False for a log, a pipe or a closed file."""
     try:
         return file.isatty()
     except (AttributeError, ValueError):
