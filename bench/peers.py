@@ -86,9 +86,9 @@ def _measure(questions: list[dict], search, build_s: float, chunks: int, base: f
 
 
 def child_qa(work: Path, questions: list[dict]) -> dict:
-    from qa.build.indexing import build_index
     from qa.encoders.embedding import Embedder
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     Embedder().load()  # the encoder (onnx-int8 by default) loaded before the clock, as for the peers
     base = _rss_mb()
@@ -200,7 +200,7 @@ def build_scale_index(work: Path, target: int, base_dir: Path) -> dict:
     """
     import numpy as np
 
-    from qa.build.indexing import build_index
+    from qa.indexing.build import build_index
     from qa.ingest.corpus import load_corpus
     from qa.ingest.documents import content_hash
     from qa.records import Document
@@ -376,8 +376,8 @@ def goals(results: dict[str, dict], scale: dict | None, cold_s: float | None) ->
 
 def prepare(work: Path, set_dir: Path, n_questions: int, quick: bool) -> dict:
     """Write the set's corpus, the shared chunk list and the sampled questions into `work`."""
-    from qa.build.steps import plan_chunks
     from qa.encoders.embedding import Embedder
+    from qa.indexing.steps import plan_chunks
     from qa.ingest.chunking import ChunkerSettings
     from qa.ingest.corpus import load_corpus
 

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         if not url:
             index = Path(args.index) if args.index else Path(tmp) / "index"
             if not args.index:
-                from qa.build.indexing import build_index
+                from qa.indexing.build import build_index
 
                 build_index(ROOT / "corpus", index)
             demo, url = start_app(index, Path(tmp) / "uploads")

@@ -162,8 +162,8 @@ def _index_matches(index_dir: Path, corpus: Path) -> bool:
 
 def open_set_index(set_dir: Path, index_dir: Path | None, progress: bool, reader: str | None = None):
     """The index to evaluate with: `index_dir` as given, or the set's default one, built when stale."""
-    from qa.build.indexing import build_index
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     corpus = set_dir / CORPUS_FILE
     if index_dir is not None and (index_dir / "CURRENT").exists():

@@ -116,7 +116,7 @@ def test_whole_run_reports_every_metric_and_reuses_its_index(eval_set):
 
 
 def test_a_resharded_default_index_is_reused(eval_set, tmp_path):
-    from qa.build.shard_build import reshard_index
+    from qa.indexing.shard_build import reshard_index
 
     folder = tmp_path / "set"
     folder.mkdir()

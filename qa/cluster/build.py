@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from qa.build.shard_build import encode_chunks, shard_embedder, write_shard
-from qa.build.steps import BuildReport, check_target, new_manifest, plan_chunks
 from qa.cluster.connection import connect, import_ray, task_error
 from qa.encoders.embedding import Embedder
 from qa.encoders.models import resolve_model
 from qa.errors import ClusterError, CorpusError, QAError
+from qa.indexing.shard_build import encode_chunks, shard_embedder, write_shard
+from qa.indexing.steps import BuildReport, check_target, new_manifest, plan_chunks
 from qa.ingest.chunking import ChunkerSettings
 from qa.ingest.corpus import iter_corpus_files, load_file
 from qa.ingest.documents import LoadReport, SkippedFile

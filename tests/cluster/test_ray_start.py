@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from qa.build.shard_build import build_sharded_index
 from qa.encoders.models import cache_root
+from qa.indexing.shard_build import build_sharded_index
 from qa.store.generations import CURRENT
 
 pytestmark = pytest.mark.cluster

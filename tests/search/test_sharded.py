@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import TIED_TEXT, shared_path, write_tied_corpus
 
-from qa.build.indexing import build_index
-from qa.build.shard_build import build_sharded_index, reshard_index
 from qa.errors import IndexCorruptError, InputError
 from qa.index import load_index
+from qa.indexing.build import build_index
+from qa.indexing.shard_build import build_sharded_index, reshard_index
 from qa.search.retrieval import hybrid_search
 from qa.search.sharded import ShardedStore
 from qa.store.generations import current_generation

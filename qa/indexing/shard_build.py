@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.build.steps import BuildReport, new_manifest, plan_chunks, read_corpus, write_plans
 from qa.encoders.embedding import BATCH_SIZE, Embedder
 from qa.encoders.models import recorded_model, resolve_model
 from qa.errors import IndexMismatchError, InputError
+from qa.indexing.steps import BuildReport, new_manifest, plan_chunks, read_corpus, write_plans
 from qa.ingest.chunking import ChunkerSettings
 from qa.ingest.documents import LoadReport, content_hash
 from qa.progress import progress_bar
