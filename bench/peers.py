@@ -20,6 +20,7 @@ Figures are printed as a table with our/peer ratios and saved to bench/results/p
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -37,6 +38,8 @@ from bench.common import ROOT, SHARED, load_questions, machine, percentiles, wri
 
 K = 20
 SYSTEMS = ("qa", "txtai", "haystack")
+# The package each peer is imported from (installed by the `bench` extra).
+PACKAGES = {"txtai": "txtai", "haystack": "haystack"}
 
 
 def _rss_mb() -> float:
@@ -489,6 +492,9 @@ def main() -> int:
     if args.quick:
         args.questions, args.scale_chunks = min(args.questions, 30), min(args.scale_chunks, 3000)
     systems = [s for s in args.systems.split(",") if s]
+    missing = [s for s in systems if s != "qa" and importlib.util.find_spec(PACKAGES[s]) is None]
+    if missing:
+        ap.error(f'{", ".join(missing)} not installed: pip install -e ".[bench]" (or leave it out with --systems)')
     out: dict = {"machine": machine(), "set": str(args.set), "k": K}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -56,14 +56,14 @@ SPANS_PER_READ = 5
 
 def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> list[dict]:
     """Per question: its golds, the passages retrieved and every span read from them."""
-    from tqdm import tqdm
+    from qa.progress import progress_bar
 
     questions = load_questions(set_dir / QUESTIONS_FILE)
     random.Random(seed).shuffle(questions)
     questions = questions[:limit] if limit else questions
     idx = open_set_index(set_dir, None, progress=True, reader=reader)
     rows = []
-    for q in tqdm(questions, desc="reading", unit="q", file=sys.stderr):
+    for q in progress_bar(questions, desc="reading", unit="q"):
         passages = idx.retrieve(q.question, k=READ_PASSAGES)
         reading = idx.reader.read(q.question, [p.text for p in passages], top=5 * READ_PASSAGES)
         rows.append(

@@ -136,6 +136,7 @@ def test_read_only_set_builds_its_index_in_the_cache(eval_set, tmp_path, monkeyp
     for name in ("corpus.jsonl", "questions.jsonl"):
         (ro / name).write_bytes((eval_set / name).read_bytes())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("QA_CACHE_DIR", raising=False)  # which would come before XDG_CACHE_HOME
     ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
     try:
         target = default_index_dir(ro)
