@@ -27,7 +27,10 @@ from qa.store.generations import CURRENT
 pytestmark = pytest.mark.cluster
 pytest.importorskip("ray", reason='Ray is not installed: pip install -e ".[cluster]"')
 
+# The `ray` command of the Ray this Python imports (installed beside it), else the one on PATH.
 RAY = Path(sys.executable).with_name("ray")
+if not RAY.is_file():
+    RAY = Path(shutil.which("ray") or RAY)
 # Ray settings of the environment this test runs in, which must not reach the processes it starts.
 RAY_VARIABLES = ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 TOPICS = "harbour railway vaccine election drought museum satellite strike orchard bridge festival tariff".split()
