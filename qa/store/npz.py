@@ -46,8 +46,9 @@ def parse_header(text: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     """(shape, Fortran order, dtype) of a .npy header of a plain array, or ValueError; no `ast`, so any thread."""
     if not _HEADER.fullmatch(text):
         raise ValueError(f"the array header {text.strip()[:80]!r} is not one of a plain array")
-    fields = dict(re.findall(_ENTRY, text))
-    if len(re.findall(_ENTRY, text)) != 3 or fields.keys() != {"descr", "fortran_order", "shape"}:
+    entries = re.findall(_ENTRY, text)
+    fields = dict(entries)
+    if len(entries) != 3 or fields.keys() != {"descr", "fortran_order", "shape"}:
         raise ValueError(f"the array header {text.strip()[:80]!r} lacks or repeats a key")
     try:
         dtype = np.dtype(fields["descr"][1:-1])
