@@ -39,7 +39,7 @@ def make_index(folder: Path, documents: int) -> None:
     """The repo's corpus built for real, then `documents` copies of its article added in one generation."""
     import numpy as np
 
-    from qa.build.indexing import build_index
+    from qa.indexing.build import build_index
     from qa.ingest.documents import content_hash
     from qa.records import Document
     from qa.store.generations import Store, copy_store, current_generation, new_workdir, publish
@@ -126,7 +126,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5, help="timed runs of each figure (default: 5)")
     ap.add_argument("--json", action="store_true", help="print the JSON instead of the table")
     args = ap.parse_args()
-    from qa.build.shard_build import reshard_index
+    from qa.indexing.shard_build import reshard_index
 
     with tempfile.TemporaryDirectory(prefix="qa-article-list-") as tmp:
         one = Path(tmp) / "index"

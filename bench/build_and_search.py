@@ -34,10 +34,10 @@ from bench.common import (  # noqa: E402
 
 def run(corpus: list[Path], n_queries: int, answers: bool) -> dict:
     """Build, search and answer on `corpus`; every figure in one dict."""
-    from qa.build.indexing import build_index
     from qa.encoders.embedding import Embedder
     from qa.encoders.models import force_offline
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     force_offline()
     t = time.perf_counter()

@@ -112,8 +112,8 @@ def boilerplate_figures() -> dict:
 
 def answer_figures() -> dict:
     """The answer and first citation of each question, from an index of the saved pages built each way."""
-    from qa.build.indexing import build_index
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     out: dict[str, list] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -200,8 +200,8 @@ def paragraphs_kept(src: Path, docs: list) -> tuple[int, int]:
 def throughput_figures(src: Path, repeat: int, build: bool = True) -> dict:
     """Loading pages/s, article paragraphs kept and full build seconds for each loader on the rendered Wikinews
     pages (best of `repeat`)."""
-    from qa.build.indexing import build_index
     from qa.encoders.embedding import Embedder
+    from qa.indexing.build import build_index
     from qa.ingest.corpus import load_corpus
     from qa.ingest.documents import LoadReport
 

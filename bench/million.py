@@ -2,7 +2,7 @@
 
     python bench/million.py [--chunks 1000000] [--queries 200] [--rebuild] [--only load]
 
-Builds (once, cached under ~/.cache/qa-news/bench/) an index of the squad2-tune corpus from ../shared
+Builds (once, cached under ~/.cache/qa-news/bench/, or $QA_CACHE_DIR/bench/) an index of the squad2-tune corpus from ../shared
 repeated until it holds --chunks chunks, the way `bench/peers.py --scale-chunks` does: only the real chunks
 are embedded, each copy reuses its original's vector plus small noise. A fresh child process then loads it
 and reports RSS by component, load time and retrieval latency. Recall of the approximate index chosen for
@@ -33,8 +33,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import RESULTS, ROOT, SHARED, load_questions, machine, percentiles, write_json  # noqa: E402
+from qa.encoders.models import cache_root  # noqa: E402
 
-CACHE = Path.home() / ".cache" / "qa-news" / "bench"
+CACHE = cache_root() / "bench"
 TRAIN = SHARED / "train" / "reader-train.jsonl.gz"
 REAL_QUERIES = 1000
 # What a run measures, each in a fresh child process: memory by component, loading and questions, recall.
@@ -65,10 +66,14 @@ def real_set(embed: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
     only reads what is cached."""
     from qa.encoders.embedding import Embedder
 
+    emb = Embedder()
     folder = CACHE / "train-paragraphs"
+    if not TRAIN.is_file() or not (embed or (folder / "block-000.npy").is_file()):
+        # Without the training set, or with nothing embedded yet and embedding not asked for, there is nothing to
+        # measure: the report leaves the line out.
+        return np.zeros((0, emb.dimension), "float32"), np.zeros((0, emb.dimension), "float32"), 0
     folder.mkdir(parents=True, exist_ok=True)
     texts, questions = _distinct_paragraphs()
-    emb = Embedder()
     qpath = folder / "questions.npy"
     if not qpath.is_file():
         np.save(qpath, emb.encode(questions).astype("float32"))
@@ -102,6 +107,7 @@ def build(chunks: int, set_dir: Path) -> dict:
     target = index_dir(chunks)
     shutil.rmtree(target, ignore_errors=True)
     real = open_set_index(set_dir, None, progress=True).path  # the set's index, cached by the evaluation
+    CACHE.mkdir(parents=True, exist_ok=True)  # on a new machine the cache folder does not exist yet
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         work = Path(tmp)
         shutil.copy(set_dir / "corpus.jsonl", work / "corpus.jsonl")
@@ -280,7 +286,10 @@ def child_recall(folder: Path, questions: list[str], embed_real: bool) -> dict:
     qv = np.concatenate([emb.encode_query(q) for q in questions])
     exact = [store.vectors.search(q[None, :], 10)[1][0] for q in qv]
     t = time.perf_counter()
-    approx = [ann.search(store.ann, store.ann_skip, store.vectors, q, 10)[1][0] for q in qv]
+    if store.ann is None:  # an index below the size that gets a graph searches exactly
+        approx = [store.vectors.search(q[None, :], 10)[1][0] for q in qv]
+    else:
+        approx = [ann.search(store.ann, store.ann_skip, store.vectors, q, 10)[1][0] for q in qv]
     approx_ms = (time.perf_counter() - t) / len(qv) * 1000
     out = {
         "repeated_copy_recall": _recall(exact, approx, original),

@@ -20,6 +20,7 @@ Figures are printed as a table with our/peer ratios and saved to bench/results/p
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -37,6 +38,8 @@ from bench.common import ROOT, SHARED, load_questions, machine, percentiles, wri
 
 K = 20
 SYSTEMS = ("qa", "txtai", "haystack")
+# The package each peer is imported from (installed by the `bench` extra).
+PACKAGES = {"txtai": "txtai", "haystack": "haystack"}
 
 
 def _rss_mb() -> float:
@@ -86,9 +89,9 @@ def _measure(questions: list[dict], search, build_s: float, chunks: int, base: f
 
 
 def child_qa(work: Path, questions: list[dict]) -> dict:
-    from qa.build.indexing import build_index
     from qa.encoders.embedding import Embedder
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     Embedder().load()  # the encoder (onnx-int8 by default) loaded before the clock, as for the peers
     base = _rss_mb()
@@ -200,7 +203,7 @@ def build_scale_index(work: Path, target: int, base_dir: Path) -> dict:
     """
     import numpy as np
 
-    from qa.build.indexing import build_index
+    from qa.indexing.build import build_index
     from qa.ingest.corpus import load_corpus
     from qa.ingest.documents import content_hash
     from qa.records import Document
@@ -376,8 +379,8 @@ def goals(results: dict[str, dict], scale: dict | None, cold_s: float | None) ->
 
 def prepare(work: Path, set_dir: Path, n_questions: int, quick: bool) -> dict:
     """Write the set's corpus, the shared chunk list and the sampled questions into `work`."""
-    from qa.build.steps import plan_chunks
     from qa.encoders.embedding import Embedder
+    from qa.indexing.steps import plan_chunks
     from qa.ingest.chunking import ChunkerSettings
     from qa.ingest.corpus import load_corpus
 
@@ -489,6 +492,9 @@ def main() -> int:
     if args.quick:
         args.questions, args.scale_chunks = min(args.questions, 30), min(args.scale_chunks, 3000)
     systems = [s for s in args.systems.split(",") if s]
+    missing = [s for s in systems if s != "qa" and importlib.util.find_spec(PACKAGES[s]) is None]
+    if missing:
+        ap.error(f'{", ".join(missing)} not installed: pip install -e ".[bench]" (or leave it out with --systems)')
     out: dict = {"machine": machine(), "set": str(args.set), "k": K}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

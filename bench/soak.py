@@ -11,6 +11,7 @@ throughput, errors and mismatches. Figures only: nothing here asserts a speed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import queue
 import socket
@@ -147,12 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     questions = load_questions(args.questions_file)
     demo = None
-    with tempfile.TemporaryDirectory() as tmp:
+    # The app started here prints its address and its closing on stdout: to stderr with them, so that stdout holds
+    # only the figures (one JSON object with --json).
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):
         url = args.url
         if not url:
             index = Path(args.index) if args.index else Path(tmp) / "index"
             if not args.index:
-                from qa.build.indexing import build_index
+                from qa.indexing.build import build_index
 
                 build_index(ROOT / "corpus", index)
             demo, url = start_app(index, Path(tmp) / "uploads")

@@ -66,7 +66,7 @@ SPANS_PER_READ = 5
 
 def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> list[dict]:
     """Per question: its golds, the passages retrieved and every span read from them."""
-    from tqdm import tqdm
+    from qa.progress import progress_bar
 
     questions = load_questions(set_dir / QUESTIONS_FILE)
     random.Random(seed).shuffle(questions)
@@ -74,7 +74,7 @@ def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> 
     idx = open_set_index(set_dir, None, progress=True, reader=reader)
     kinds = {r["id"]: r.get("kind") for r in load_set_records(set_dir)}
     rows = []
-    for q in tqdm(questions, desc="reading", unit="q", file=sys.stderr):
+    for q in progress_bar(questions, desc="reading", unit="q"):
         passages = idx.retrieve(q.question, k=READ_PASSAGES)
         reading = idx.reader.read(q.question, [p.text for p in passages], top=5 * READ_PASSAGES)
         rows.append(

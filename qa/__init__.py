@@ -15,8 +15,8 @@ from qa.errors import QAError
 from qa.records import Answer, Chunk, Citation, Document, Passage
 
 if TYPE_CHECKING:
-    from qa.build.steps import BuildReport
     from qa.index import Index
+    from qa.indexing.steps import BuildReport
 
 __all__ = [
     "Answer",
@@ -44,7 +44,7 @@ def load_index(index_dir: str | Path = "index", model: str | None = None, ray: s
 
 def build_index(corpus, index_dir: str | Path = "index", model: str | None = None, progress: bool = False) -> Index:
     """Build an index of `corpus` (folders or files) in `index_dir` and open it."""
-    from qa.build.indexing import build_index as _build
+    from qa.indexing.build import build_index as _build
 
     _build(corpus, index_dir, model=model, progress=progress)
     return load_index(index_dir, model=model)
@@ -73,7 +73,7 @@ def __getattr__(name: str):
 
         return Index
     if name == "BuildReport":
-        from qa.build.steps import BuildReport
+        from qa.indexing.steps import BuildReport
 
         return BuildReport
     raise AttributeError(name)

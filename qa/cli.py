@@ -206,7 +206,7 @@ def _print_report(report, verb: str) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa.build import indexing
+    from qa.indexing.build import add_documents, build_index, remove_documents
 
     progress = not args.quiet
     if args.index_command == "build":
@@ -221,18 +221,18 @@ def cmd_index(args: argparse.Namespace) -> int:
 
             report = build_on_ray(args.corpus, args.index, args.ray, shards=args.shards, **how)
         elif args.shards is not None:
-            from qa.build.shard_build import build_sharded_index
+            from qa.indexing.shard_build import build_sharded_index
 
             report = build_sharded_index(args.corpus, args.index, shards=args.shards, **how)
         else:
-            report = indexing.build_index(args.corpus, args.index, **how)
+            report = build_index(args.corpus, args.index, **how)
         _print_report(report, "built")
     elif args.index_command == "add":
-        _print_report(indexing.add_documents(args.paths, args.index, progress=progress), "updated")
+        _print_report(add_documents(args.paths, args.index, progress=progress), "updated")
     elif args.index_command == "remove":
-        _print_report(indexing.remove_documents(args.doc_ids, args.index), "updated")
+        _print_report(remove_documents(args.doc_ids, args.index), "updated")
     elif args.index_command == "reshard":
-        from qa.build.shard_build import reshard_index
+        from qa.indexing.shard_build import reshard_index
 
         report = reshard_index(args.index, args.shards, progress=progress)
         print(f"resharded {report.index_dir} into {args.shards}: {report.documents} documents, {report.chunks} chunks")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.calibration import Calibration, calibration
+from qa.encoders.models import cache_root
 from qa.errors import InputError, QAError
 from qa.progress import progress_bar
 from qa.records import Answer
@@ -133,17 +134,13 @@ def _check_set(set_dir: Path) -> None:
             raise InputError(f"{set_dir} has no {name}; an evaluation set holds {CORPUS_FILE} and {QUESTIONS_FILE}")
 
 
-def _cache_root() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa-news" / "eval"
-
-
 def default_index_dir(set_dir: Path) -> Path:
     """SET_DIR/.index when the set's folder is writable, else a cache folder keyed by the corpus's content."""
     # Write bits are honoured even for root: a shared, read-only set must stay untouched.
     if os.access(set_dir, os.W_OK) and set_dir.stat().st_mode & 0o222:
         return set_dir / ".index"
     digest = hashlib.sha256((set_dir / CORPUS_FILE).read_bytes()).hexdigest()[:16]
-    return _cache_root() / digest
+    return cache_root() / "eval" / digest
 
 
 def _index_matches(index_dir: Path, corpus: Path) -> bool:
@@ -173,8 +170,8 @@ def _index_matches(index_dir: Path, corpus: Path) -> bool:
 
 def open_set_index(set_dir: Path, index_dir: Path | None, progress: bool, reader: str | None = None):
     """The index to evaluate with: `index_dir` as given, or the set's default one, built when stale."""
-    from qa.build.indexing import build_index
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     corpus = set_dir / CORPUS_FILE
     if index_dir is not None and (index_dir / "CURRENT").exists():

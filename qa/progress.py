@@ -31,6 +31,7 @@ class LineProgress:
         self.total, self.desc, self.unit, self.every = total, desc, unit, every
         self.file = file if file is not None else sys.stderr
         self.n = 0
+        self.postfix = ""
         self.start = self.last = time.monotonic()
         self.closed = False
         # ONNX batches report from worker threads.
@@ -59,6 +60,11 @@ class LineProgress:
                 self.last = now
                 self._print(now)
 
+    def set_postfix(self, **values: Any) -> None:
+        """Figures to add at the end of each line from now on (as tqdm shows them after its bar)."""
+        with self._lock:
+            self.postfix = ", ".join(f"{k}={v}" for k, v in values.items())
+
     def close(self) -> None:
         """Print the final line once."""
         with self._lock:
@@ -73,7 +79,8 @@ class LineProgress:
         if self.total:
             done += f" ({100 * self.n / self.total:.0f}%)"
         rate = self.n / elapsed if elapsed > 0 else 0.0
-        return f"{self.desc + ': ' if self.desc else ''}{done} {self.unit} in {elapsed:.1f}s, {rate:.1f} {self.unit}/s"
+        line = f"{self.desc + ': ' if self.desc else ''}{done} {self.unit} in {elapsed:.1f}s, {rate:.1f} {self.unit}/s"
+        return f"{line}, {self.postfix}" if self.postfix else line
 
     def _print(self, now: float) -> None:
         try:
@@ -97,12 +104,13 @@ def progress_bar(
     file = file if file is not None else sys.stderr
     if not enabled:
         return tqdm(iterable, total=total, disable=True)
-    if _is_terminal(file):
+    if is_terminal(file):
         return tqdm(iterable, total=total, desc=desc, unit=unit, dynamic_ncols=True, file=file)
     return LineProgress(iterable, total=total, desc=desc, unit=unit, file=file)
 
 
-def _is_terminal(file: IO[str]) -> bool:
+def is_terminal(file: IO[str]) -> bool:
+    """True when `file` is a terminal (a person watches it), False for a log, a pipe or a closed file."""
     try:
         return file.isatty()
     except (AttributeError, ValueError):

@@ -73,7 +73,7 @@ def require_browser(path: Path = CHROMIUM, env: Mapping[str, str] = os.environ) 
 @pytest.fixture(scope="session")
 def default_index_dir(tmp_path_factory) -> Path:
     """An index of the default corpus, built once for the session (tests must not change it)."""
-    from qa.build.indexing import build_index
+    from qa.indexing.build import build_index
 
     path = tmp_path_factory.mktemp("default") / "index"
     build_index(CORPUS, path)

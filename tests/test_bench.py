@@ -1,20 +1,54 @@
-"""The benchmarks run end to end on the default corpus and report sane figures (no speed is asserted)."""
+"""The benchmarks run end to end, each on its smallest setting, as on a new machine: the cache folder they use
+does not exist yet. They report sane figures (no speed is asserted)."""
 
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-from conftest import CORPUS, ROOT
+import pytest
+from conftest import CORPUS, DEFAULT_ARTICLE, ROOT
+
+RESULTS = ROOT / "bench" / "results"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_cache(tmp_path_factory):
+    """The cache folder of every benchmark run here ($QA_CACHE_DIR), missing at the start: the first run that needs
+    the encoder or the reader makes them there (once for the module: converting the reader takes ~20 s)."""
+    cache = tmp_path_factory.mktemp("bench") / "cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QA_CACHE_DIR", str(cache))
+        yield cache
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory) -> Path:
+    """An evaluation set of the default article and its 23 questions (5 of them unanswerable)."""
+    folder = tmp_path_factory.mktemp("tiny-set")
+    record = {
+        "id": DEFAULT_ARTICLE.name,
+        "title": "Iran and Russia",
+        "text": DEFAULT_ARTICLE.read_text(encoding="utf-8"),
+    }
+    (folder / "corpus.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (folder / "questions.jsonl").write_bytes((ROOT / "tests" / "data" / "default_questions.jsonl").read_bytes())
+    return folder
+
+
+def bench(script: str, *args: str, timeout: int = 300) -> str:
+    """Run `bench/<script> ...` as a user would; what it printed on stdout."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, f"bench/{script}", *args]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
 
 
 def bench_json(script: str, *args: str, timeout: int = 300) -> dict:
-    """Run `bench/<script> ... --json` as a user would and return the figures it printed."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, f"bench/{script}", *args, "--json"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    """Run `bench/<script> ... --json` and return the figures it printed."""
+    return json.loads(bench(script, *args, "--json", timeout=timeout))
 
 
 def test_build_and_search_reports_throughput_and_latency():
@@ -173,3 +207,37 @@ def test_article_list_bench_times_a_page_against_the_whole_list():
     for run in (one, two):
         keys = ("first_page_whole_list_ms", "first_page_ms", "search_first_page_ms", "last_page_ms")
         assert all(run[k] > 0 for k in keys)
+
+
+def test_million_builds_its_cached_index_in_a_cache_folder_that_does_not_exist_yet(tiny_set, tmp_path, monkeypatch):
+    cache = tmp_path / "new-machine" / "cache"  # its own: the folder the index is built in must not exist yet
+    monkeypatch.setenv("QA_CACHE_DIR", str(cache))
+    out = bench("million.py", "--chunks", "2000", "--queries", "5", "--set", str(tiny_set), "--no-embed")
+    assert "Projected to 10,000,000 chunks" in out
+    assert (cache / "bench" / "index-2000" / "built.json").is_file()
+    r = json.loads((RESULTS / "million.json").read_text())
+    assert r["load"]["chunks"] >= 2000 and r["recall"]["repeated_queries"] == 5
+    assert 0 < r["load"]["times"]["retrieve"]["p50_ms"] and "real_recall" not in r["recall"]
+
+
+def test_peers_runs_this_project_alone_without_the_peers_installed(tiny_set):
+    out = bench("peers.py", "--systems", "qa", "--quick", "--set", str(tiny_set), timeout=600)
+    assert "Recall@1" in out and "Scale: " in out and "Goals" in out
+    r = json.loads((RESULTS / "peers.json").read_text())
+    assert set(r["systems"]) == {"qa"} and r["scale"]["chunks"] >= 3000
+
+
+def test_soak_answers_every_question_alike_under_concurrent_clients():
+    r = bench_json("soak.py", "--clients", "2", "--questions", "4")
+    assert (r["answered"], r["errors"], r["mismatches"]) == (4, 0, 0)
+    assert 0 < r["p50_ms"] <= r["p95_ms"]
+
+
+def test_eval_reader_scores_the_reader_on_gold_paragraphs(tiny_set):
+    r = bench_json("eval_reader.py", str(tiny_set), "--limit", "8")
+    assert r["questions"] == 8 and 0 < r["always_answer"]["f1"] <= 1 and r["read_ms_p50"] > 0
+
+
+def test_tune_answers_fits_the_abstention_model_without_writing_it(tiny_set):
+    out = bench("tune_answers.py", str(tiny_set), "--folds", "2")
+    assert "chosen: SURE_GAP" in out and "weights (standardised):" in out

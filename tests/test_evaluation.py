@@ -129,7 +129,7 @@ def test_whole_run_reports_every_metric_and_reuses_its_index(eval_set):
 
 
 def test_a_resharded_default_index_is_reused(eval_set, tmp_path):
-    from qa.build.shard_build import reshard_index
+    from qa.indexing.shard_build import reshard_index
 
     folder = tmp_path / "set"
     folder.mkdir()
@@ -149,6 +149,7 @@ def test_read_only_set_builds_its_index_in_the_cache(eval_set, tmp_path, monkeyp
     for name in ("corpus.jsonl", "questions.jsonl"):
         (ro / name).write_bytes((eval_set / name).read_bytes())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("QA_CACHE_DIR", raising=False)  # which would come before XDG_CACHE_HOME
     ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
     try:
         target = default_index_dir(ro)

@@ -39,7 +39,7 @@ def unit(module: str) -> str:
 
 
 def test_the_stages_are_the_pipeline():
-    assert STAGES == ["answer", "build", "cluster", "encoders", "ingest", "search", "store", "ui"]
+    assert STAGES == ["answer", "cluster", "encoders", "indexing", "ingest", "search", "store", "ui"]
 
 
 @pytest.mark.parametrize("stage", STAGES)

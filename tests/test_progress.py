@@ -10,6 +10,7 @@ import subprocess
 import sys
 import termios
 
+import pytest
 from conftest import ROOT
 
 from qa.progress import LineProgress, progress_bar
@@ -72,13 +73,32 @@ def test_disabled_writes_nothing():
     assert log.getvalue() == ""
 
 
-def test_a_build_logged_to_a_file_has_lines_not_carriage_returns(tmp_path):
+def test_figures_set_after_the_count_end_each_line():
+    log = io.StringIO()
+    with LineProgress(desc="documents embedded", unit="doc", file=log, every=0.0) as bar:
+        bar.update(2)
+        bar.set_postfix(chunks=7)
+        bar.update(1)
+    first, second, last = log.getvalue().splitlines()
+    assert first.startswith("documents embedded: 2 doc in ") and "chunks" not in first
+    assert second.startswith("documents embedded: 3 doc in ") and second.endswith(" doc/s, chunks=7")
+    assert last.startswith("documents embedded: 3 doc in ") and last.endswith(", chunks=7")
+
+
+@pytest.mark.parametrize(
+    "layout, line",
+    [
+        ([], "embedding chunks: 1/1 (100%) chunk in "),
+        (["--shards", "2"], "embedding chunks (2 shards, "),
+    ],
+)
+def test_a_build_logged_to_a_file_has_lines_not_carriage_returns(tmp_path, layout, line):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text("Ferry resumes\n\nThe ferry to Lisk resumed on Monday after the storm.")
     with (tmp_path / "log").open("w") as log:
         proc = subprocess.run(
-            [sys.executable, "-m", "qa.cli", "index", "build", str(corpus), "--index", str(tmp_path / "ix")],
+            [sys.executable, "-m", "qa.cli", "index", "build", str(corpus), "--index", str(tmp_path / "ix"), *layout],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.PIPE,
@@ -87,6 +107,6 @@ def test_a_build_logged_to_a_file_has_lines_not_carriage_returns(tmp_path):
             timeout=300,
         )
     assert proc.returncode == 0
-    text = (tmp_path / "log").read_text()
+    text = (tmp_path / "log").read_bytes().decode()  # read_text would turn carriage returns into newlines
     assert "\r" not in text
-    assert "embedding chunks: 1/1 (100%) chunk in " in text, text
+    assert line in text, text

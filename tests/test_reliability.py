@@ -25,11 +25,11 @@ import pytest
 from conftest import ROOT
 
 from qa.answer.questions import MAX_QUESTION_CHARS
-from qa.build.indexing import add_documents, build_index
-from qa.build.shard_build import reshard_index
 from qa.cli import main as cli_main
 from qa.errors import IndexCorruptError, InputError
 from qa.index import load_index
+from qa.indexing.build import add_documents, build_index
+from qa.indexing.shard_build import reshard_index
 from qa.store.generations import CURRENT, DATABASE, MANIFEST, VECTORS, current_generation
 
 ARTICLES = {
@@ -488,8 +488,8 @@ def test_current_pointing_nowhere_is_reported(base, tmp_path):
 CHILD = textwrap.dedent(
     """
     import os, shutil, signal, sys
-    import qa.build.indexing as indexing
-    import qa.build.steps as steps
+    import qa.indexing.build as indexing
+    import qa.indexing.steps as steps
     import qa.store.generations as store
     from qa.encoders.embedding import Embedder
 
@@ -715,7 +715,7 @@ def run_cli_subprocess(command: str, mode: str, source: str, index: Path) -> tup
 WRITER = textwrap.dedent(
     """
     import sys, time
-    from qa.build.indexing import add_documents, build_index
+    from qa.indexing.build import add_documents, build_index
     index, corpus, *adds = sys.argv[1:]
     for path in adds:
         add_documents([path], index)

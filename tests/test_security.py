@@ -17,8 +17,8 @@ from test_reliability import quote_of, write_corpus
 
 pytest.importorskip("gradio")
 
-from qa.build.indexing import build_index  # noqa: E402
 from qa.index import load_index  # noqa: E402
+from qa.indexing.build import build_index  # noqa: E402
 from qa.ui.app import App  # noqa: E402
 from qa.ui.uploads import add_uploads  # noqa: E402
 

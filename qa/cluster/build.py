@@ -22,15 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from qa.build.shard_build import encode_chunks, shard_embedder, write_shard
-from qa.build.steps import BuildReport, check_target, new_manifest, plan_chunks
 from qa.cluster.connection import connect, import_ray, task_error
 from qa.encoders.embedding import Embedder
 from qa.encoders.models import resolve_model
 from qa.errors import ClusterError, CorpusError, QAError
+from qa.indexing.shard_build import encode_chunks, shard_embedder, write_shard
+from qa.indexing.steps import BuildReport, check_target, new_manifest, plan_chunks
 from qa.ingest.chunking import ChunkerSettings
 from qa.ingest.corpus import iter_corpus_files, load_file
 from qa.ingest.documents import LoadReport, SkippedFile
+from qa.progress import progress_bar
 from qa.records import Document
 from qa.store.generations import Manifest, current_generation, new_workdir, publish, write_lock
 from qa.store.shards import check_shard_count, shard_manifests, shard_name, shard_of, write_shard_set
@@ -154,14 +155,6 @@ def _stop(ray, actors: list) -> None:
             pass
 
 
-def _progress(enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(desc="documents embedded across the cluster", unit="doc", dynamic_ncols=True)
-
-
 def build_on_ray(
     corpus: str | Path | Iterable[str | Path],
     index_dir: str | Path,
@@ -201,11 +194,14 @@ def build_on_ray(
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # one bar of documents and chunks instead of one per stage
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # its per-run INFO lines, not problems
+    # Its warning that the bars above are off: they are, on purpose.
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
     template_json = json.dumps(template.__dict__)
     skipped: list[SkippedFile] = []
     with write_lock(index_dir):
         work = new_workdir(index_dir)
-        bar = _progress(progress)
+        # A live bar on a terminal; in a log, a plain line now and then (not a line of carriage returns).
+        bar = progress_bar(desc="documents embedded across the cluster", unit="doc") if progress else None
         writers: list = []
         try:
             # One writer per shard, spread over the nodes; no core reserved: it works once the actors are done.

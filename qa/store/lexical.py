@@ -12,11 +12,8 @@ only read for the chunks that could still rank (MaxScore), with the same scores 
 
 from __future__ import annotations
 
-import mmap
 import os
 import sqlite3
-import struct
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexCorruptError
+from qa.store.npz import damaged, map_npz, write_npz
 
 LEXICAL_FILE = "lexical.npz"
 # The usual BM25 constants (those of Lucene and FTS5).
 K1 = 1.2
 B = 0.75
-NPY_MAGIC = b"\x93NUMPY\x01\x00"
 # Pruning stops paying once the chunks to score are this share of the index (1/8): one dense array is cheaper.
 PRUNED_SHARE = 8
 # Sums of float32 weights, added in any order, are within a factor (1 + 2**-24)**n of the exact sum of their
@@ -72,56 +69,18 @@ def _unpack(packed: np.ndarray) -> list[str]:
     return text.split("\n") if text else []
 
 
-def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """An uncompressed .npz (np.load reads it) whose arrays start at multiples of 64 bytes, so they map aligned."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
-        for name, array in arrays.items():
-            array = np.ascontiguousarray(array)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            with z.open(info, "w", force_zip64=True) as out:
-                start = z.fp.tell()  # the local header is written: the member's data begins here
-                meta = repr(np.lib.format.header_data_from_array_1_0(array)).encode("latin1")
-                # The .npy header may be padded with spaces; pad it so the array's bytes are aligned in the file.
-                pad = -(start + len(NPY_MAGIC) + 2 + len(meta) + 1) % 64
-                header = meta + b" " * pad + b"\n"
-                out.write(NPY_MAGIC + struct.pack("<H", len(header)) + header)
-                out.write(memoryview(array.reshape(-1)).cast("B"))
-
-
-def _map(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of an uncompressed .npz, mapped read-only from the file (np.load would copy each into memory)."""
-    with open(path, "rb") as f, zipfile.ZipFile(f) as z:
-        arrays = {}
-        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        for info in z.infolist():
-            if info.compress_type != zipfile.ZIP_STORED:
-                raise ValueError(f"{info.filename} is compressed")
-            f.seek(info.header_offset + 26)
-            name_len, extra_len = struct.unpack("<HH", f.read(4))
-            f.seek(info.header_offset + 30 + name_len + extra_len)
-            version = np.lib.format.read_magic(f)
-            read_header = (
-                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            )
-            shape, fortran, dtype = read_header(f)
-            if fortran or dtype.hasobject:
-                raise ValueError(f"{info.filename} is not a plain array")
-            if len(shape) != 1:
-                raise ValueError(f"{info.filename} is not one-dimensional")
-            name = info.filename.removesuffix(".npy")
-            arrays[name] = np.frombuffer(mapped, dtype=dtype, count=shape[0], offset=f.tell())
-    return arrays
-
-
 def _read(path: Path) -> dict[str, np.ndarray]:
     """The file's arrays, mapped: chunk ids, vocabulary, the column-major term counts (counts, row positions,
     column pointers) and, in files written since, their BM25 weights."""
+    z = map_npz(path)
+    missing = [k for k in ("ids", "vocab", "counts", "rows", "colptr") if k not in z]
+    if missing:
+        raise damaged(path, f"it lacks {', '.join(missing)}")
     try:
-        z = _map(path)
         z["vocab"] = _unpack(z["vocab"])
-        ids, vocab, counts, rows, colptr = (z[k] for k in ("ids", "vocab", "counts", "rows", "colptr"))
-    except Exception as exc:  # noqa: BLE001 - zip, header and key errors all mean a damaged file
-        raise IndexCorruptError(f"{path} is damaged ({exc}); rebuild the index with `qa index build`") from exc
+    except UnicodeDecodeError as exc:
+        raise damaged(path, f"its vocabulary is not UTF-8: {exc}") from exc
+    ids, vocab, counts, rows, colptr = (z[k] for k in ("ids", "vocab", "counts", "rows", "colptr"))
     # Rows are checked against the chunk count by writers (a scan of every term of every chunk); a reader
     # relies on the checksum the manifest recorded for the file that writer checked.
     consistent = len(colptr) == len(vocab) + 1 and colptr[-1] == len(counts) == len(rows)
@@ -190,7 +149,7 @@ def update(folder: Path, conn: sqlite3.Connection) -> None:
     arrays = {"ids": ids, "vocab": _pack(vocab), "counts": counts, "rows": rows, "colptr": colptr, "weights": weights}
     arrays["total_terms"] = np.array([total], np.int64)
     arrays["order"] = document_order(conn, ids)
-    _write(tmp, arrays)
+    write_npz(tmp, arrays)
     os.replace(tmp, path)
 
 

@@ -410,7 +410,7 @@ def ensure_index(index_dir: str | Path, corpus: str | Path) -> None:
         return
     except IndexNotFoundError:
         pass
-    from qa.build.indexing import build_index
+    from qa.indexing.build import build_index
     from qa.ingest.corpus import iter_corpus_files
 
     next(iter_corpus_files([corpus]), None)  # a missing or unreadable corpus is reported before the build is announced

@@ -9,9 +9,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.build.indexing import add_documents
 from qa.errors import InputError
 from qa.index import Index
+from qa.indexing.build import add_documents
 from qa.ingest.corpus import is_url, load_corpus, load_file
 from qa.ingest.documents import LoadReport
 

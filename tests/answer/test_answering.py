@@ -80,8 +80,8 @@ def test_questions_about_the_default_article_among_other_news(tmp_path):
     """With 293 unrelated Wikinews articles beside it, the same questions keep their answers."""
     from conftest import CORPUS
 
-    from qa.build.indexing import build_index
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     extra = shared_path("corpus-extra", "wikinews-2019-2020.jsonl")
     build_index([CORPUS, extra], tmp_path / "ix")
@@ -244,8 +244,8 @@ def test_no_candidate_worth_showing_is_i_dont_know(default_index, reader_with_th
 
 def test_evaluation_corpus_answers_come_with_their_quote(tmp_path):
     """On real SQuAD 2.0 paragraphs, most answers to answerable questions are quoted by the first citation."""
-    from qa.build.indexing import build_index
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     set_dir = shared_path("eval", "squad2-tune")
     docs = [json.loads(line) for line in (set_dir / "corpus.jsonl").read_text().splitlines()][:12]

@@ -49,8 +49,8 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def made_up_index(tmp_path_factory):
-    from qa.build.indexing import build_index
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     folder = tmp_path_factory.mktemp("about-articles")
     (folder / "articles.jsonl").write_text("".join(json.dumps(a) + "\n" for a in ARTICLES))

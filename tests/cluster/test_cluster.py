@@ -8,10 +8,10 @@ import threading
 import pytest
 from conftest import TIED_TEXT, shared_path, write_tied_corpus
 
-from qa.build.indexing import build_index
-from qa.build.shard_build import build_sharded_index
 from qa.errors import ClusterError
 from qa.index import load_index
+from qa.indexing.build import build_index
+from qa.indexing.shard_build import build_sharded_index
 from qa.search.retrieval import hybrid_search
 from qa.store.generations import CURRENT
 

@@ -174,7 +174,7 @@ def test_without_onnxruntime_the_torch_encoder_is_used_and_recorded(tmp_path):
     script = (
         "import sys\n"
         "sys.modules['onnxruntime'] = None  # as if it were not installed\n"
-        "from qa.build.indexing import build_index\n"
+        "from qa.indexing.build import build_index\n"
         "from qa.index import load_index\n"
         f"build_index({str(corpus)!r}, {str(tmp_path / 'index')!r})\n"
         f"idx = load_index({str(tmp_path / 'index')!r})\n"

@@ -37,8 +37,8 @@ def test_token_counts_use_cl100k():
 def test_no_chunk_exceeds_the_embedding_window():
     """Chunks as embedded (title included) fit the model's own word-piece window on every corpus at hand,
     Cyrillic passages of the Wikinews set included."""
-    from qa.build.steps import plan_chunks
     from qa.encoders.embedding import Embedder
+    from qa.indexing.steps import plan_chunks
 
     paths = ["corpus"]
     for parts in (("corpus-extra",), ("eval", "squad2-tune", "corpus.jsonl")):

@@ -103,8 +103,8 @@ def test_bad_pdfs_skipped_with_one_reason_each(tmp_path):
 
 
 def test_citations_name_the_page_and_author(tmp_path):
-    from qa.build.indexing import build_index
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "release.pdf").write_bytes(make_pdf())

@@ -101,8 +101,8 @@ def test_module_level_retrieve(default_index_dir):
 @pytest.fixture(scope="module")
 def pages_index(tmp_path_factory):
     """An index of the saved news pages in tests/data/pages (five sites, five authors)."""
-    from qa.build.indexing import build_index
     from qa.index import load_index
+    from qa.indexing.build import build_index
 
     path = tmp_path_factory.mktemp("pages") / "index"
     build_index(ROOT / "tests" / "data" / "pages", path)

@@ -1,15 +1,20 @@
 """Sharded indexes read as one: same ranking as an unsharded index, damage named by shard."""
 
+import gc
 import json
 import shutil
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import TIED_TEXT, shared_path, write_tied_corpus
 
-from qa.build.indexing import build_index
-from qa.build.shard_build import build_sharded_index, reshard_index
 from qa.errors import IndexCorruptError, InputError
 from qa.index import load_index
+from qa.indexing.build import build_index
+from qa.indexing.shard_build import build_sharded_index, reshard_index
 from qa.search.retrieval import hybrid_search
 from qa.search.sharded import ShardedStore
 from qa.store.generations import current_generation
@@ -157,3 +162,63 @@ def test_a_missing_or_replaced_shard_is_named(sharded_copy):
 def test_ray_needs_a_sharded_index(default_index_dir):
     with pytest.raises(InputError, match="no shards"):
         load_index(default_index_dir, ray="local")
+
+
+# At least this many loads of an 8-shard index, from LOADERS threads at once.
+LOADS, LOADERS = 2_000, 4
+
+
+class _Cycle:
+    """Garbage that only the cycle collector frees, running Python code as it goes."""
+
+    def __del__(self) -> None:
+        sum(range(20))
+
+
+def test_loading_from_many_threads_never_reads_a_healthy_index_as_damaged(tmp_path):
+    """numpy parses .npy headers with `ast.literal_eval`, which on Python 3.11 fails ("AST constructor recursion
+    depth mismatch") when a thread switch falls inside it and another thread parses too. Frequent switches and
+    finalizers run by the collector make that switch likely: with numpy's parser, ~1 load in 40 failed here."""
+    corpus, _ = write_tied_corpus(tmp_path)
+    build_sharded_index([corpus], tmp_path / "ix", shards=8, workers=1)
+    gen = current_generation(tmp_path / "ix")
+    stop = threading.Event()
+
+    def litter() -> None:
+        while not stop.is_set():
+            cycle = _Cycle()
+            cycle.me = cycle
+            del cycle
+            time.sleep(0)  # lets the loaders run between cycles
+
+    def load(_: int) -> str:
+        try:
+            ShardedStore(gen).close()
+            return "ok"
+        except IndexCorruptError as exc:
+            return str(exc)
+
+    def load_many(count: int) -> list[str]:
+        with ThreadPoolExecutor(LOADERS) as pool:
+            return list(pool.map(load, range(count)))
+
+    interval, threshold = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(1e-6)
+    gc.set_threshold(100)
+    littering = threading.Thread(target=litter, daemon=True)
+    littering.start()
+    try:
+        healthy = load_many(LOADS)
+        damaged = gen / "shard-005" / "lexical.npz"
+        data = bytearray(damaged.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        damaged.write_bytes(bytes(data))
+        broken = load_many(40)
+    finally:
+        stop.set()
+        littering.join()
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*threshold)
+    failures = [r for r in healthy if r != "ok"]
+    assert not failures, f"{len(failures)} of {LOADS} loads failed, e.g. {failures[0]}"
+    assert all(r.startswith("shard shard-005 is damaged") and "lexical.npz" in r for r in broken), set(broken)

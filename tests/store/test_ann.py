@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import shared_path
 
-from qa.build.indexing import add_documents, remove_documents
 from qa.evaluation import open_set_index
 from qa.index import load_index
+from qa.indexing.build import add_documents, remove_documents
 from qa.records import Document
 from qa.store import ann
 from qa.store.generations import MANIFEST, Manifest, current_generation, file_digest

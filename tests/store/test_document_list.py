@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from qa.build.indexing import build_index
-from qa.build.shard_build import build_sharded_index
 from qa.errors import InputError
 from qa.index import load_index
+from qa.indexing.build import build_index
+from qa.indexing.shard_build import build_sharded_index
 
 TOWNS = ["Ålesund", "Brindlewood", "Quillby", "Altmoor", "Westshire", "Harbour_City", "Zürich", "Porto"]
 TOPICS = ["harbour", "railway", "vaccine", "election", "drought", "museum", "satellite", "strike", "comet"]

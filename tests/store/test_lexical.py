@@ -8,6 +8,7 @@ import pytest
 from qa.errors import IndexCorruptError
 from qa.store import lexical
 from qa.store.lexical import LEXICAL_FILE, LexicalIndex, chunk_stems, stem
+from qa.store.npz import map_npz, write_npz
 
 TEXTS = [
     "lavrov proposed a 3_3 3 format for talks",
@@ -94,6 +95,13 @@ def test_damaged_file_is_reported(tmp_path):
     (tmp_path / LEXICAL_FILE).write_bytes(b"not a zip")
     with pytest.raises(IndexCorruptError, match="rebuild"):
         LexicalIndex(tmp_path / LEXICAL_FILE)
+    (tmp_path / LEXICAL_FILE).unlink()
+    lexical.update(tmp_path, _db(TEXTS))
+    arrays = map_npz(tmp_path / LEXICAL_FILE)
+    lacking = tmp_path / "lacking.npz"
+    write_npz(lacking, {k: v for k, v in arrays.items() if k not in ("rows", "colptr")})
+    with pytest.raises(IndexCorruptError, match="damaged .it lacks rows, colptr.; rebuild"):
+        LexicalIndex(lacking)
 
 
 def test_empty_store(tmp_path):

@@ -5,8 +5,8 @@ import shutil
 
 from conftest import CORPUS, ROOT
 
-from qa.build.indexing import build_index
 from qa.index import load_index
+from qa.indexing.build import build_index
 from qa.ui.examples import candidate_questions, example_questions
 
 

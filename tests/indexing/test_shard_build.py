@@ -5,10 +5,10 @@ import os
 import pytest
 from conftest import CORPUS
 
-from qa.build.indexing import add_documents, remove_documents
-from qa.build.shard_build import build_sharded_index, split_documents
 from qa.errors import InputError
 from qa.index import load_index
+from qa.indexing.build import add_documents, remove_documents
+from qa.indexing.shard_build import build_sharded_index, split_documents
 from qa.store.generations import Store, current_generation
 from qa.store.shards import ShardSet, shard_name, shard_of
 
@@ -103,7 +103,7 @@ def test_a_killed_sharded_build_leaves_the_live_index(sharded):
 
 
 def test_reshard_splits_and_joins_without_embedding(index_copy, default_index):
-    from qa.build.shard_build import reshard_index
+    from qa.indexing.shard_build import reshard_index
     from qa.store.shards import is_sharded
 
     q = "Who proposed the 3+3 format?"

@@ -8,9 +8,9 @@ import textwrap
 import pytest
 from conftest import CORPUS, ROOT
 
-from qa.build.indexing import add_documents, build_index, remove_documents
 from qa.errors import CorpusError, IndexMismatchError, InputError
 from qa.index import load_index
+from qa.indexing.build import add_documents, build_index, remove_documents
 from qa.store.generations import CURRENT, current_generation
 
 
@@ -74,7 +74,7 @@ def test_index_records_its_encoder_and_embeds_questions_with_it(default_index):
     conn = default_index.store.connection()
     chunk_id, doc_id = conn.execute("SELECT id, doc_id FROM chunks ORDER BY id LIMIT 1").fetchone()
     chunk, _ = default_index.store.chunks([chunk_id])[chunk_id]
-    from qa.build.steps import embedding_input
+    from qa.indexing.steps import embedding_input
 
     text = embedding_input(default_index.document(doc_id).title, chunk.text)
     stored = default_index.store.vectors.reconstruct(int(chunk_id))
@@ -111,7 +111,7 @@ def test_add_with_an_embedder_of_another_encoder_uses_the_index_encoder(index_co
     hit = idx.retrieve("Who opened the Blue River bridge?", k=1)[0]
     assert hit.doc_id == "bridge.txt"
     stored = idx.store.vectors.reconstruct(int(hit.chunk_id))
-    from qa.build.steps import embedding_input
+    from qa.indexing.steps import embedding_input
 
     assert float(idx.embedder.encode_query(embedding_input("Bridge opens", hit.text))[0] @ stored) > 0.99999
 
@@ -147,7 +147,7 @@ def test_killed_build_leaves_previous_index_usable(index_copy, tmp_path):
     script = textwrap.dedent(
         f"""
         import sys
-        from qa.build.indexing import build_index
+        from qa.indexing.build import build_index
         build_index([{str(big)!r}], {str(index_copy)!r}, progress=True)
         """
     )

@@ -8,11 +8,11 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from qa.build.shard_build import add_to_shards, remove_from_shards
-from qa.build.steps import BuildReport, new_manifest, plan_chunks, read_corpus, skip_reasons, write_plans
 from qa.encoders.embedding import Embedder
 from qa.encoders.models import recorded_model, resolve_model
 from qa.errors import CorpusError, IndexMismatchError, InputError
+from qa.indexing.shard_build import add_to_shards, remove_from_shards
+from qa.indexing.steps import BuildReport, new_manifest, plan_chunks, read_corpus, skip_reasons, write_plans
 from qa.ingest.chunking import ChunkerSettings
 from qa.ingest.corpus import load_corpus
 from qa.ingest.documents import LoadReport, content_hash

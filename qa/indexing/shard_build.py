@@ -21,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.build.steps import BuildReport, new_manifest, plan_chunks, read_corpus, write_plans
 from qa.encoders.embedding import BATCH_SIZE, Embedder
 from qa.encoders.models import recorded_model, resolve_model
 from qa.errors import IndexMismatchError, InputError
+from qa.indexing.steps import BuildReport, new_manifest, plan_chunks, read_corpus, write_plans
 from qa.ingest.chunking import ChunkerSettings
 from qa.ingest.documents import LoadReport, content_hash
+from qa.progress import progress_bar
 from qa.records import Document
 from qa.store.generations import (
     MANIFEST,
@@ -115,14 +116,6 @@ def split_documents(docs: Iterable[Document], shards: int) -> list[list[Document
     return groups
 
 
-def _progress_bar(enabled: bool, desc: str):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(desc=desc, unit="chunk", dynamic_ncols=True)
-
-
 def _drain(queue, bar, stop: threading.Event) -> None:
     import queue as queue_module
 
@@ -136,7 +129,9 @@ def _drain(queue, bar, stop: threading.Event) -> None:
 
 def run_shard_jobs(jobs: Sequence[ShardJob], workers: int, progress: bool) -> list[Manifest]:
     """Build every job's shard, in `workers` local processes (in this one when 1); manifests in job order."""
-    bar = _progress_bar(progress, f"embedding chunks ({len(jobs)} shards, {workers} processes)")
+    desc = f"embedding chunks ({len(jobs)} shards, {workers} processes)"
+    # A live bar on a terminal; in a log, a plain line now and then (not a line of carriage returns).
+    bar = progress_bar(desc=desc, unit="chunk") if progress else None
     try:
         if workers <= 1:
             return [build_shard(job, bar.update if bar is not None else None) for job in jobs]
@@ -352,7 +347,7 @@ def reshard_index(index_dir: str | Path, shards: int, progress: bool = False) ->
                 targets.append(create_store(folder, template, first_chunk_id(i) if shards > 1 else 0))
             for target in targets:
                 target.connection().execute("BEGIN")
-            bar = _progress_bar(progress, "moving documents")
+            bar = progress_bar(desc="moving documents", unit="chunk") if progress else None
             moved = 0
             for source in sources:
                 for doc, doc_hash, spans, vectors in _stored_documents(source):
