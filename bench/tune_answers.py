@@ -57,7 +57,6 @@ from qa.evaluation import (  # noqa: E402
     open_set_index,
     token_f1,
 )
-from qa.ingest.text import split_sentences  # noqa: E402
 from qa.records import Passage  # noqa: E402
 
 # Spans kept from one reader call, as answering's calls keep them (Reader.read's default `top`).
@@ -102,7 +101,7 @@ def replay(row: dict, sure: float) -> dict:
     best = ranked[0][1]
     passage = passages[best.passage]
     start, end = _trimmed(passage.text, best.start, best.end)
-    start, end, _ = whole_answer(row["question"], passage.text, split_sentences(passage.text), start, end)
+    start, end, _ = whole_answer(passage.text, start, end)
     text = passage.text[start:end]
     answers = row["answers"]
     return {
@@ -240,6 +239,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0.01,
         help="answerable F1 a set may lose to early stopping (default 0.01: one question in 100)",
     )
+    p.add_argument(
+        "--share",
+        action="append",
+        default=None,
+        metavar="SET=S",
+        help="how much a set (by folder name) weighs in the fit against the largest set; repeatable (default 1 each)",
+    )
     p.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the logistic weights")
     p.add_argument(
         "--guess-right",
@@ -257,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         min_f1 = {k: float(v) for k, v in (item.split("=", 1) for item in args.min_f1 or ["squad2-tune=0.665"])}
+        shares = {k: float(v) for k, v in (item.split("=", 1) for item in args.share or [])}
     except ValueError:
-        p.error("--min-f1 takes SET=F1, e.g. squad2-tune=0.665")
+        p.error("--min-f1 and --share take SET=NUMBER, e.g. squad2-tune=0.665")
     sets: dict[str, list[dict]] = {}
     for set_dir in args.set_dirs:
         cached = args.readings / f"{set_dir.name}.json" if args.readings else None
@@ -300,8 +307,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             x.append(pick["x"])
             y.append(1.0 if r["answers"] and pick["f1"] >= 0.5 else 0.0)
-            # Every set weighs as much as the largest: news questions are few but what users ask.
-            weight.append(max(len(v) for v in sets.values()) / len(rows))
+            # Every set weighs as much as the largest, times its --share: news questions are few but what users
+            # ask, and the confidence shown must be calibrated for them.
+            weight.append(shares.get(n, 1.0) * max(len(v) for v in sets.values()) / len(rows))
             where.append((n, i))
     x_arr, y_arr, w_arr = np.array(x), np.array(y), np.array(weight)
     # Folds by article: a question's probability comes from a model fitted without any question on its article.

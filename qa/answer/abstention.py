@@ -3,9 +3,12 @@
 The reader's margin over no-answer alone separates answerable from unanswerable questions poorly
 (ROC AUC 0.67 on squad2-tune): a confident span on the wrong topic looks like a right one. What else
 a reading shows helps: whether other passages agree on the span, how far it beats the runner-up,
-how many of the question's words the span's sentence holds, and retrieval's scores. The weights and
-the answering threshold are fitted by ``bench/tune_answers.py`` for one reader and kept in its folder
-(``qa/models/reader/abstention.json`` for the shipped one); the probability is the answer's confidence.
+whether the span has the form the question asks for, and retrieval's scores relative to the question's
+own candidates. Nothing measures how many of a passage's words the question copies: people ask in their
+own words, and such a feature made their answers look unsure. The weights, the answering threshold and
+the threshold for tentative answers are fitted by ``bench/tune_answers.py`` for one reader, mostly on
+news questions, and kept in its folder (``qa/models/reader/abstention.json`` for the shipped one); the
+probability, calibrated on those questions, is the answer's confidence.
 A reader without one answers where a span beats no-answer, as extractive models are trained to.
 """
 
@@ -22,7 +25,6 @@ from pathlib import Path
 from qa.answer.reader import ReadSpan
 from qa.answer.reader_model import ABSTENTION_FILE
 from qa.errors import ModelError
-from qa.ingest.text import holding_sentences, split_sentences
 from qa.records import Passage
 from qa.search.retrieval import query_terms
 from qa.store.lexical import stem
@@ -89,16 +91,6 @@ def content_stems(text: str) -> set[str]:
 
 def _normalised(text: str) -> str:
     return " ".join(text.lower().strip(" .,;:'\"").split())
-
-
-def _sentence_window(text: str, start: int, end: int) -> str:
-    """The sentence(s) of `text` holding [start, end) with one sentence either side."""
-    sentences = split_sentences(text)
-    held = holding_sentences(sentences, start, end)
-    if held is None:
-        return text[max(0, start - 200) : end + 200]
-    first, last = max(0, held[0] - 1), min(len(sentences) - 1, held[1] + 1)
-    return text[sentences[first][0] : sentences[last][1]]
 
 
 def features(question: str, passages: Sequence[Passage], spans: Sequence[ReadSpan], best: ReadSpan) -> list[float]:

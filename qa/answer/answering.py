@@ -20,7 +20,6 @@ from qa.answer.metadata import answer_about_article
 from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
 from qa.answer.quotes import citation_of
 from qa.answer.reader import Reader, ReadSpan
-from qa.answer.spans import completed
 from qa.ingest.text import holding_sentences, split_sentences
 from qa.records import Answer, Citation, Document, Guess, Passage
 from qa.search.retrieval import STOPWORDS
@@ -240,14 +239,9 @@ def named_before(text: str, at: int) -> tuple[int, int] | None:
     return found
 
 
-def whole_answer(
-    question: str, text: str, sentences: list[tuple[int, int]], start: int, end: int
-) -> tuple[int, int, tuple[int, int] | None]:
-    """The answer the reader's span [start, end) of `text` stands for: a list or a reason made whole, or for a
-    pronoun the person named before it; with where the pronoun was read (None when the span is no pronoun)."""
-    held = holding_sentences(sentences, start, end)
-    if held is not None:
-        end = completed(question, text, start, end, sentences[held[1]][1])
+def whole_answer(text: str, start: int, end: int) -> tuple[int, int, tuple[int, int] | None]:
+    """The answer the reader's span [start, end) of `text` stands for: for a pronoun, the person named before
+    it, with where the pronoun was read; else the span itself, with None."""
     if text[start:end].lower() in _PRONOUNS:
         # The reader found who did it only as "he": the answer is the person the article named before.
         named = named_before(text, start)
@@ -339,11 +333,11 @@ def answer_question(
     if not sure and confidence < abstention.guess_at:
         return Answer(question, None, True, confidence, (), shown, search_text)
     passage = read[best.passage]
-    doc, sentences = _document_sentences(index, passage.doc_id)
+    doc, _ = _document_sentences(index, passage.doc_id)
     start, end = _trimmed(doc.text, passage.start + best.start, passage.start + best.end)
     if start >= end:
         return Answer(question, None, True, confidence, (), shown, search_text)
-    start, end, refers = whole_answer(asked, doc.text, sentences, start, end)
+    start, end, refers = whole_answer(doc.text, start, end)
     context = conversation_context(history) if is_follow_up(question) else None
     who = re.match(r"\W*(who|whom|whose)\b", asked, re.I) is not None or (
         context is not None and bool(re.search(r"\bwho\b", question, re.I))

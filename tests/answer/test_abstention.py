@@ -11,6 +11,7 @@ from qa.answer.abstention import (
     AbstentionModel,
     abstention_for,
     features,
+    fits_question,
     load_model,
 )
 from qa.answer.answering import READ_PASSAGES, rank_spans
@@ -38,11 +39,32 @@ def test_features_of_a_reading():
     assert x["gap"] == 10.0 and x["span_score"] == 12.0 and x["no_answer"] == 2.0
     assert x["agreeing"] == 1.0, "the second passage names the same person"
     assert x["runner_up"] == 10.0 - 1.0, "the best span saying something else beats no-answer by 1"
-    assert x["first_passage"] == 1.0 and x["retrieval"] == 0.9 and x["top_retrieval"] == 0.9
-    assert x["question_in_sentence"] > 0.5, "the span's sentence holds most of the question's words"
-    assert x["question_in_span"] == 0.0
+    assert x["first_passage"] == 1.0 and x["retrieval_share"] == 1.0
+    assert x["retrieval_lead"] == pytest.approx(0.9 / 0.7), "the best score over the candidates' mean"
+    assert x["question_in_span"] == 0.0 and x["fits_question"] == 1.0
     alone = dict(zip(FEATURES, features("Who proposed the 3+3 format?", passages, [best], best)))
     assert alone["agreeing"] == 0.0 and alone["runner_up"] == 10.0
+    # A question in a reader's own words retrieves with lower scores all round: nothing changes.
+    lower = [_passage(texts[0], 0.45), _passage(texts[1], 0.25, "b")]
+    reworded = dict(zip(FEATURES, features("Who proposed the 3+3 format?", lower, [best, same, other], best)))
+    assert reworded == x
+
+
+@pytest.mark.parametrize(
+    "question, span, fits",
+    [
+        ("Who proposed it?", "Sergei Lavrov", 1.0),
+        ("Who proposed it?", "the post-Soviet republics", 0.0),
+        ("How many people died?", "39", 1.0),
+        ("How many people died?", "dozens", 1.0),
+        ("How many people died?", "the building", 0.0),
+        ("When was the deal signed?", "on Monday", 1.0),
+        ("When was the deal signed?", "in Moscow", 0.0),
+        ("What did he sign?", "a deal", 0.5),
+    ],
+)
+def test_a_span_fits_the_question_by_its_form(question, span, fits):
+    assert fits_question(question, span) == fits
 
 
 def test_probability_follows_the_weights():
