@@ -314,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     x_arr, y_arr, w_arr = np.array(x), np.array(y), np.array(weight)
     # Folds by article: a question's probability comes from a model fitted without any question on its article.
     folds = np.array([news_fold(f"{n}/{sets[n][i]['doc_id']}", args.folds) for n, i in where])
+    if len(set(folds.tolist())) < 2:
+        # Too few articles to hold whole ones out (a set of one article): the questions are spread instead.
+        folds = np.arange(len(where)) % args.folds
     held_out = np.zeros(len(x_arr))
     for f in range(args.folds):
         model = fit_logistic(x_arr[folds != f], y_arr[folds != f], w_arr[folds != f], args.l2)
