@@ -250,9 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--guess-right",
         type=float,
-        default=0.25,
+        default=0.2,
         help="share of tentative answers that must be right: sets the probability from which an abstention "
-        "still shows its candidate (default 0.25: one in four)",
+        "still shows its candidate (default 0.2: one in five)",
     )
     p.add_argument("--folds", type=int, default=5, help="folds of the cross-validated figures")
     p.add_argument(
