@@ -45,10 +45,11 @@ from qa.answer.answering import (  # noqa: E402
     _trimmed,
     combine_reads,
     rank_spans,
-    whole_answer,
+    resolve_pronoun,
 )
 from qa.answer.reader import ReadSpan  # noqa: E402
 from qa.answer.reader_model import ABSTENTION_FILE, resolve_reader  # noqa: E402
+from qa.calibration import calibration  # noqa: E402
 from qa.evaluation import (  # noqa: E402
     QUESTIONS_FILE,
     contains_answer,
@@ -101,7 +102,7 @@ def replay(row: dict, sure: float) -> dict:
     best = ranked[0][1]
     passage = passages[best.passage]
     start, end = _trimmed(passage.text, best.start, best.end)
-    start, end, _ = whole_answer(passage.text, start, end)
+    start, end, _ = resolve_pronoun(passage.text, start, end)
     text = passage.text[start:end]
     answers = row["answers"]
     return {
@@ -151,19 +152,6 @@ def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
         same = joined == value
         ranks[same] = ranks[same].mean()
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
-
-
-def calibration(confidence: list[float], right: list[bool], bands: int = 10) -> tuple[float, list[dict]]:
-    """Expected calibration error over equal-width confidence bands, and each band's figures."""
-    table, error = [], 0.0
-    for b in range(bands):
-        low, high = b / bands, (b + 1) / bands
-        members = [i for i, c in enumerate(confidence) if low <= c < high or (b == bands - 1 and c == 1.0)]
-        conf = float(np.mean([confidence[i] for i in members])) if members else 0.0
-        share = float(np.mean([right[i] for i in members])) if members else 0.0
-        error += len(members) / max(1, len(confidence)) * abs(conf - share)
-        table.append({"low": low, "high": high, "count": len(members), "confidence": conf, "right": share})
-    return error, table
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float) -> AbstentionModel:
@@ -358,13 +346,13 @@ def main(argv: list[str] | None = None) -> int:
     for n, rows in sets.items():
         right = [pk["best"] is not None and bool(r["answers"]) and pk["f1"] >= 0.5 for r, pk in zip(rows, picks[n])]
         shown = [i for i, pk in enumerate(picks[n]) if pk["best"] is not None]
-        error, bands = calibration([probs[n][i] for i in shown], [right[i] for i in shown])
+        table = calibration([probs[n][i] for i in shown], [right[i] for i in shown])
         print(
-            f"  calibration {n[:14]:>14}: expected calibration error {error:.3f}; "
+            f"  calibration {n[:14]:>14}: expected calibration error {table.ece or 0.0:.3f}; "
             + " ".join(
-                f"[{b['low']:.1f},{b['high']:.1f}) n={b['count']} conf {b['confidence']:.2f} right {b['right']:.2f}"
-                for b in bands
-                if b["count"]
+                f"[{b.low:.1f},{b.high:.1f}) n={b.count} conf {b.mean_confidence:.2f} right {b.share_right:.2f}"
+                for b in table.bands
+                if b.count
             )
         )
     for n, rows in sets.items():

@@ -239,7 +239,7 @@ def named_before(text: str, at: int) -> tuple[int, int] | None:
     return found
 
 
-def whole_answer(text: str, start: int, end: int) -> tuple[int, int, tuple[int, int] | None]:
+def resolve_pronoun(text: str, start: int, end: int) -> tuple[int, int, tuple[int, int] | None]:
     """The answer the reader's span [start, end) of `text` stands for: for a pronoun, the person named before
     it, with where the pronoun was read; else the span itself, with None."""
     if text[start:end].lower() in _PRONOUNS:
@@ -337,7 +337,7 @@ def answer_question(
     start, end = _trimmed(doc.text, passage.start + best.start, passage.start + best.end)
     if start >= end:
         return Answer(question, None, True, confidence, (), shown, search_text)
-    start, end, refers = whole_answer(doc.text, start, end)
+    start, end, refers = resolve_pronoun(doc.text, start, end)
     context = conversation_context(history) if is_follow_up(question) else None
     who = re.match(r"\W*(who|whom|whose)\b", asked, re.I) is not None or (
         context is not None and bool(re.search(r"\bwho\b", question, re.I))

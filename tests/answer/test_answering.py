@@ -14,7 +14,7 @@ from qa.answer.answering import (
     answer_question,
     fullest_name,
     named_before,
-    whole_answer,
+    resolve_pronoun,
 )
 from qa.evaluation import contains_answer, normalize_answer
 
@@ -178,9 +178,9 @@ def test_named_before_finds_who_a_pronoun_stands_for():
 def test_a_pronoun_read_as_the_answer_stands_for_the_person_named_before():
     text = "Lavrov, for his part, said Russia was supportive. He revealed a proposal to hold talks."
     he = text.index("He revealed")
-    assert whole_answer(text, he, he + 2) == (0, 6, (he, he + 2))
+    assert resolve_pronoun(text, he, he + 2) == (0, 6, (he, he + 2))
     # Any other span stays where the reader put it.
-    assert whole_answer(text, 0, 6) == (0, 6, None)
+    assert resolve_pronoun(text, 0, 6) == (0, 6, None)
 
 
 def test_who_did_it_cites_the_naming_sentence_and_the_one_saying_it(default_index):
