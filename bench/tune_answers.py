@@ -52,6 +52,7 @@ from qa.answer.reader_model import ABSTENTION_FILE, resolve_reader  # noqa: E402
 from qa.calibration import calibration  # noqa: E402
 from qa.evaluation import (  # noqa: E402
     QUESTIONS_FILE,
+    RIGHT_F1,
     contains_answer,
     exact_match,
     load_questions,
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             if pick["best"] is None:
                 continue
             x.append(pick["x"])
-            y.append(1.0 if r["answers"] and pick["f1"] >= 0.5 else 0.0)
+            y.append(1.0 if r["answers"] and pick["f1"] >= RIGHT_F1 else 0.0)
             # Every set weighs as much as the largest, times its --share: news questions are few but what users
             # ask, and the confidence shown must be calibrated for them.
             weight.append(shares.get(n, 1.0) * max(len(v) for v in sets.values()) / len(rows))
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     answer_at = choose_threshold(sets, picks, probs, min_f1)
     guess_at = choose_guess_at(
         [probs[n][i] for n, i in where],
-        [bool(sets[n][i]["answers"]) and picks[n][i]["f1"] >= 0.5 for n, i in where],
+        [bool(sets[n][i]["answers"]) and picks[n][i]["f1"] >= RIGHT_F1 for n, i in where],
         answer_at,
         args.guess_right,
     )
@@ -344,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"  abstained right {part['abstention_recall']:.2f}"
             )
     for n, rows in sets.items():
-        right = [pk["best"] is not None and bool(r["answers"]) and pk["f1"] >= 0.5 for r, pk in zip(rows, picks[n])]
+        right = [
+            pk["best"] is not None and bool(r["answers"]) and pk["f1"] >= RIGHT_F1 for r, pk in zip(rows, picks[n])
+        ]
         shown = [i for i, pk in enumerate(picks[n]) if pk["best"] is not None]
         table = calibration([probs[n][i] for i in shown], [right[i] for i in shown])
         print(
