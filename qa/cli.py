@@ -343,7 +343,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.author or args.site:
         filters.update(author=args.author, site=args.site)
     idx = load_index(args.index, reader=args.reader)
-    idx.embedder.small_batches_without_torch = args.question is not None
+    idx.question_embedder.small_batches_without_torch = args.question is not None
     questions = [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
     history: list = []
     status = 0

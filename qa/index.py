@@ -16,6 +16,7 @@ from qa.answer.reader import Reader, get_reader
 from qa.answer.reader_model import resolve_reader
 from qa.encoders.embedding import Embedder
 from qa.encoders.models import recorded_model, resolve_model
+from qa.encoders.question_model import question_model as choose_question_model
 from qa.errors import IndexCorruptError, IndexMismatchError, InputError
 from qa.records import Answer, Document, Passage
 from qa.search.retrieval import Filters, hybrid_search
@@ -38,6 +39,7 @@ class Index:
         model: str | None = None,
         reader: str | None = None,
         ray: str | None = None,
+        question_model: str | None = None,
     ) -> None:
         self.path = Path(index_dir)
         # A Ray cluster address (`auto`, `local`, host:port): the shards are then served by actors there.
@@ -55,6 +57,9 @@ class Index:
                 f"rebuild it with `qa index build --model {model}` or leave the model out"
             )
         self.embedder = Embedder(ref, manifest.encoder)
+        asker = choose_question_model(ref, question_model)
+        # Questions may be embedded by their own model (qa.encoders.question_model); passages keep the index's.
+        self.question_embedder = self.embedder if asker == ref else Embedder(asker, manifest.encoder)
         # Checked now, so a wrong --reader fails before the first question; loaded on the first answer.
         self.reader_ref = resolve_reader(reader)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -128,7 +133,12 @@ class Index:
             if vec is not None:
                 self._vectors.move_to_end(text)
                 return vec
-        vec = self.embedder.encode_query(text)[0]
+        vec = self.question_embedder.encode_query(text)[0]
+        if len(vec) != self.manifest.dimension:
+            raise IndexMismatchError(
+                f"the question model {self.question_embedder.ref.id} gives vectors of {len(vec)} numbers, "
+                f"the index at {self.path} holds {self.manifest.dimension}; choose a model of the index's width"
+            )
         with self._lock:
             self._vectors[text] = vec
             if len(self._vectors) > _QUERY_CACHE:
@@ -191,6 +201,7 @@ class Index:
             "chunks": m.chunks,
             "tokens": m.tokens,
             "model": m.model_id,
+            "question_model": self.question_embedder.ref.id,
             "dimension": m.dimension,
             "chunker": m.chunker,
             "faiss_index": m.faiss_index,
@@ -208,10 +219,16 @@ class Index:
 
 
 def load_index(
-    index_dir: str | Path = "index", model: str | None = None, reader: str | None = None, ray: str | None = None
+    index_dir: str | Path = "index",
+    model: str | None = None,
+    reader: str | None = None,
+    ray: str | None = None,
+    question_model: str | None = None,
 ) -> Index:
     """Open the index in `index_dir` (sharded or not); `model`, if given, must be the one it was built with.
 
     `reader` names a local Hugging Face question-answering folder to answer with instead of the shipped
-    reader; `ray` (`auto`, `local` or a cluster address) serves each shard of a sharded index from a Ray actor."""
-    return Index(index_dir, model=model, reader=reader, ray=ray)
+    reader; `ray` (`auto`, `local` or a cluster address) serves each shard of a sharded index from a Ray actor;
+    `question_model` (`index` or a sentence-transformers folder) embeds questions instead of the default
+    (qa.encoders.question_model)."""
+    return Index(index_dir, model=model, reader=reader, ray=ray, question_model=question_model)

@@ -16,14 +16,14 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.encoders.models import TORCH_IMPORT_LOCK, bundled_model_path, cache_root, fingerprint, force_offline
+from qa.encoders.models import TORCH_IMPORT_LOCK, cache_root, fingerprint, force_offline
+from qa.encoders.shipped import assemble_layers, shipped_digest
 from qa.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,9 @@ def resolve_reader(name_or_path: str | os.PathLike | None = None) -> ReaderRef:
             raise ModelError(f"the shipped reader is missing from {SHIPPED_READER}; reinstall the package")
         # reader.json records the weights' digest, so the id changes with every model shipped (and not
         # with ABSTENTION_FILE beside it).
-        digest = hashlib.sha256()
-        for name in ("config.json", "reader.json"):
-            digest.update((SHIPPED_READER / name).read_bytes())
-        return ReaderRef(f"{DEFAULT_READER}@{digest.hexdigest()[:12]}", SHIPPED_READER, shipped=True)
+        return ReaderRef(
+            f"{DEFAULT_READER}@{shipped_digest(SHIPPED_READER, 'reader.json')}", SHIPPED_READER, shipped=True
+        )
     path = Path(name_or_path).expanduser()
     if not path.is_dir():
         raise ModelError(
@@ -112,22 +111,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
 def assemble_shipped(target: Path) -> Path:
     """A full Hugging Face folder of the shipped reader: its trained weights plus the base model's
     frozen word embeddings (and tokenizer)."""
-    import numpy as np
-    from safetensors.numpy import load_file, save_file
-
-    base = bundled_model_path()
-    card = json.loads((SHIPPED_READER / "reader.json").read_text())
-    tensors = {k: v.astype(np.float32) for k, v in load_file(str(SHIPPED_READER / "weights.safetensors")).items()}
-    base_tensors = load_file(str(base / "model.safetensors"))
-    for name, base_name in card["from_base"].items():
-        tensors[name] = base_tensors[base_name].astype(np.float32)
-    target.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(target / "model.safetensors"), metadata={"format": "pt"})
-    shutil.copy(SHIPPED_READER / "config.json", target / "config.json")
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
-        if (base / name).is_file():
-            shutil.copy(base / name, target / name)
-    return target
+    return assemble_layers(SHIPPED_READER, "reader.json", target)
 
 
 def export_onnx(folder: Path, target: Path) -> None:
