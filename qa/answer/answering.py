@@ -354,3 +354,17 @@ def answer_question(
         guess = Guess(text, confidence, span, citations)
         return Answer(question, None, True, confidence, (), shown, search_text, best_guess=guess)
     return Answer(question, text, False, confidence, citations, shown, search_text, span)
+
+
+def cited_span(
+    index: Index, asked: str, passage: Passage, start: int, end: int
+) -> tuple[str, tuple[Citation, ...], Citation] | None:
+    """(short answer, citations, its span) for the reader's span [start, end) of `passage` (passage offsets),
+    made whole and cited as `answer_question` cites its answers; None when the span holds only separators."""
+    doc, sentences = _document_sentences(index, passage.doc_id)
+    start, end = _trimmed(doc.text, passage.start + start, passage.start + end)
+    if start >= end:
+        return None
+    start, end, refers = whole_answer(asked, doc.text, sentences, start, end)
+    who = re.match(r"\W*(who|whom|whose)\b", asked, re.I) is not None
+    return _cite(index, asked, passage, start, end, who, refers)
