@@ -325,7 +325,9 @@ def test_ask_answers_from_the_newest_report_and_lists_the_earlier(story_index):
     out = run("ask", question, "--index", story_index, check=True).stdout
     assert out.startswith("1,217 (as of 7 April 2020)"), out
     assert "Earlier: 1,124 on 20 March 2020 · 54 on 2 March 2020" in out
-    data = json.loads(run("ask", question, "--index", story_index, "--json", "--as-of", "2020-03-25", check=True).stdout)
+    data = json.loads(
+        run("ask", question, "--index", story_index, "--json", "--as-of", "2020-03-25", check=True).stdout
+    )
     assert data["answer"] == "1,124" and data["as_of"] == "2020-03-20"
     assert [(e["text"], e["date"]) for e in data["earlier"]] == [("54", "2020-03-02")]
 
