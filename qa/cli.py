@@ -133,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", help="only articles from this source")
     ask.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this date")
     ask.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
+    ask.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="answer as of this date: only articles published up to it are read",
+    )
     ask.add_argument("--author", metavar="NAME", help="only articles whose byline contains this name")
     ask.add_argument("--site", metavar="SITE", help="only articles from this site (its name or web host)")
     _reader_arg(ask)
@@ -282,7 +287,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_answer(answer, number: int | None = None) -> None:
+def _print_answer(answer, asked_as_of: bool = False) -> None:
+    from qa.ingest.dates import spoken_date
+
     guess = answer.best_guess
     if guess is not None:
         # Worded so that it cannot be read as an answer, and quoted as one, so it can be checked.
@@ -296,8 +303,14 @@ def _print_answer(answer, number: int | None = None) -> None:
             for p in answer.passages[:3]:
                 print(f"  - {p.title} ({p.published or 'undated'}) [{p.start}:{p.end}]")
         return
-    print(f"{answer.text}  (confidence {answer.confidence:.2f})")
+    as_of = f" (as of {spoken_date(answer.as_of)})" if answer.as_of and (answer.earlier or asked_as_of) else ""
+    print(f"{answer.text}{as_of}  (confidence {answer.confidence:.2f})")
     _print_citations(answer.citations)
+    if answer.earlier:
+        print("Earlier: " + " · ".join(f"{r.text} on {spoken_date(r.published)}" for r in answer.earlier))
+        for r in answer.earlier:
+            c = r.citation
+            print(f"  {spoken_date(r.published)}: {c.title} [{c.start}:{c.end}] “{' '.join(c.quote.split())}”")
 
 
 def _print_citations(citations) -> None:
@@ -342,6 +355,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     filters = {"source": args.source, "published_from": args.since, "published_to": args.until}
     if args.author or args.site:
         filters.update(author=args.author, site=args.site)
+    if args.as_of:
+        from qa.answer.changing import as_of_filters
+
+        filters = as_of_filters(args.as_of, filters)  # checked before the index is opened; passages honour it too
     idx = load_index(args.index, reader=args.reader)
     idx.question_embedder.small_batches_without_torch = args.question is not None
     questions = [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
@@ -362,7 +379,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 else:
                     _print_passages(passages)
                 continue
-            answer = idx.answer(question, history=history, k=args.k, **filters)
+            answer = idx.answer(question, history=history, k=args.k, as_of=args.as_of, **filters)
         except QAError as exc:
             if args.question is not None:
                 raise
@@ -376,7 +393,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             if args.question is None:
                 print(f"Q: {question}")
-            _print_answer(answer)
+            _print_answer(answer, asked_as_of=bool(args.as_of))
             if args.question is None:
                 print()
         sys.stdout.flush()

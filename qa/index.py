@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer.answering import answer_question
+from qa.answer.changing import answer_as_of
 from qa.answer.questions import clean_question
 from qa.answer.reader import Reader, get_reader
 from qa.answer.reader_model import resolve_reader
@@ -167,9 +167,12 @@ class Index:
         vector = _QUESTION_EMBEDDING.submit(self.embed_question, question)
         return hybrid_search(self.store, question, vector, k, filters)
 
-    def answer(self, question: str, history: list | None = None, k: int = 5, **filters: Any) -> Answer:
-        """A short answer with cited spans, or an abstention; `history` holds earlier turns."""
-        return answer_question(self, question, history=history, k=k, **filters)
+    def answer(
+        self, question: str, history: list | None = None, k: int = 5, as_of: str | None = None, **filters: Any
+    ) -> Answer:
+        """A short answer with cited spans, or an abstention; `history` holds earlier turns. Only articles published
+        up to `as_of` (YYYY-MM-DD) are read when it is given; the answer's `as_of` says the date it holds as of."""
+        return answer_as_of(self, question, history=history, k=k, as_of=as_of, **filters)
 
     def document(self, doc_id: str) -> Document:
         """The stored document with this id."""

@@ -92,6 +92,20 @@ class Guess:
 
 
 @dataclass(frozen=True)
+class Report:
+    """What an earlier article said to the same question, when it said something else than the answer."""
+
+    text: str
+    published: str  # the article's date (YYYY-MM-DD)
+    # The sentence that says it, at exact offsets of its article.
+    citation: Citation
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {"text": self.text, "date": self.published, "citation": self.citation.to_dict()}
+
+
+@dataclass(frozen=True)
 class Answer:
     """A short answer (or an abstention) with the citations that support it."""
 
@@ -106,6 +120,10 @@ class Answer:
     span: Citation | None = None
     # When abstaining with a candidate worth showing: it, shown as "not sure", never as an answer.
     best_guess: Guess | None = None
+    # The publication date of the article the answer (or tentative answer) comes from: it holds as of then.
+    as_of: str | None = None
+    # Earlier articles that answered otherwise, newest first.
+    earlier: tuple[Report, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The object `qa ask --json` prints."""
@@ -117,6 +135,8 @@ class Answer:
             "answer_span": self.span.to_dict() if self.span else None,
             "citations": [c.to_dict() for c in self.citations],
             "best_guess": self.best_guess.to_dict() if self.best_guess else None,
+            "as_of": self.as_of,
+            "earlier": [r.to_dict() for r in self.earlier],
             "passages": [
                 {
                     "doc_id": p.doc_id,

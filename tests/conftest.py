@@ -15,7 +15,18 @@ DEFAULT_ARTICLE = CORPUS / "000_670c52a8f442eec9.txt"
 SHARED = ROOT.parent / "shared"
 CHROMIUM = Path("/usr/bin/chromium")
 # The keys of the object `qa ask --json` and the /ask endpoint return.
-ANSWER_KEYS = {"question", "answer", "abstained", "confidence", "answer_span", "citations", "best_guess", "passages"}
+ANSWER_KEYS = {
+    "question",
+    "answer",
+    "abstained",
+    "confidence",
+    "answer_span",
+    "citations",
+    "best_guess",
+    "as_of",
+    "earlier",
+    "passages",
+}
 
 
 def shared_path(*parts: str) -> Path:

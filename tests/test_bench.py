@@ -241,3 +241,24 @@ def test_eval_reader_scores_the_reader_on_gold_paragraphs(tiny_set):
 def test_tune_answers_fits_the_abstention_model_without_writing_it(tiny_set):
     out = bench("tune_answers.py", str(tiny_set), "--folds", "2")
     assert "chosen: SURE_GAP" in out and "weights (standardised):" in out
+
+
+def test_changing_counts_the_newest_report_answers(tmp_path):
+    """A story on three dates, its toll rising; one question whose newest report says 1,217."""
+    corpus_set = tmp_path / "articles"
+    corpus_set.mkdir()
+    rows = [("t1", "2020-03-02", "54"), ("t2", "2020-03-20", "1,124"), ("t3", "2020-04-07", "1,217")]
+    records = []
+    for doc_id, day, toll in rows:
+        text = f"Rain kept falling in Vardania. The floods in Vardania have killed {toll} people, the agency said."
+        records.append({"id": doc_id, "title": f"Flood report {doc_id}", "published": day, "text": text})
+    (corpus_set / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    (corpus_set / "questions.jsonl").write_text("", encoding="utf-8")
+    set_dir = tmp_path / "changing"
+    set_dir.mkdir()
+    reports = [{"doc_id": d, "date": day, "answer": toll} for d, day, toll in rows]
+    question = {"id": "c1", "question": "How many people have the floods in Vardania killed?", "reports": reports}
+    (set_dir / "questions.jsonl").write_text(json.dumps({**question, "latest": "t3"}) + "\n", encoding="utf-8")
+    r = bench_json("changing.py", str(set_dir), "--corpus-set", str(corpus_set))
+    assert r["questions"] == 1 and r["newest_answers"] == 1 and r["older_answers"] == 0
+    assert r["with_as_of"] == 1 and r["with_earlier"] == 1

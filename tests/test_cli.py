@@ -296,3 +296,43 @@ def test_build_warns_when_a_page_falls_back_to_all_visible_text(tmp_path):
     assert "1 documents" in proc.stdout
     assert f"warning {corpus / 'notice.html'}: no article found by the extractor; all visible text kept" in proc.stderr
     assert f"skipped {corpus / 'locked.pdf'}: broken PDF" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def story_index(tmp_path_factory):
+    """One story on three dates, its toll rising: 54, then 1,124, then 1,217."""
+    folder = tmp_path_factory.mktemp("story")
+    rows = [("t1", "2020-03-02", "54"), ("t2", "2020-03-20", "1,124"), ("t3", "2020-04-07", "1,217")]
+    lines = [
+        json.dumps(
+            {
+                "id": doc_id,
+                "title": f"Flood report {doc_id}",
+                "published": day,
+                "text": f"Rain kept falling in Vardania. The floods in Vardania have killed {toll} people, "
+                "the disaster agency said. Roads to the north remain closed.",
+            }
+        )
+        for doc_id, day, toll in rows
+    ]
+    (folder / "story.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run("-q", "index", "build", str(folder / "story.jsonl"), "--index", str(folder / "ix"), check=True)
+    return str(folder / "ix")
+
+
+def test_ask_answers_from_the_newest_report_and_lists_the_earlier(story_index):
+    question = "How many people have the floods in Vardania killed?"
+    out = run("ask", question, "--index", story_index, check=True).stdout
+    assert out.startswith("1,217 (as of 7 April 2020)"), out
+    assert "Earlier: 1,124 on 20 March 2020 · 54 on 2 March 2020" in out
+    data = json.loads(
+        run("ask", question, "--index", story_index, "--json", "--as-of", "2020-03-25", check=True).stdout
+    )
+    assert data["answer"] == "1,124" and data["as_of"] == "2020-03-20"
+    assert [(e["text"], e["date"]) for e in data["earlier"]] == [("54", "2020-03-02")]
+
+
+def test_ask_as_of_must_be_a_date(story_index):
+    proc = run("ask", "anything", "--index", story_index, "--as-of", "spring")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "is not a date; write it as YYYY-MM-DD" in proc.stderr

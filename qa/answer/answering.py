@@ -332,19 +332,32 @@ def answer_question(
     sure = confidence >= abstention.answer_at
     if not sure and confidence < abstention.guess_at:
         return Answer(question, None, True, confidence, (), shown, search_text)
-    passage = read[best.passage]
-    doc, _ = _document_sentences(index, passage.doc_id)
-    start, end = _trimmed(doc.text, passage.start + best.start, passage.start + best.end)
-    if start >= end:
-        return Answer(question, None, True, confidence, (), shown, search_text)
-    start, end, refers = resolve_pronoun(doc.text, start, end)
     context = conversation_context(history) if is_follow_up(question) else None
-    who = re.match(r"\W*(who|whom|whose)\b", asked, re.I) is not None or (
-        context is not None and bool(re.search(r"\bwho\b", question, re.I))
-    )
-    text, citations, span = _cite(index, asked, passage, start, end, who, refers)
+    who = asks_who(asked) or (context is not None and bool(re.search(r"\bwho\b", question, re.I)))
+    cited = cited_span(index, asked, read[best.passage], best.start, best.end, who)
+    if cited is None:
+        return Answer(question, None, True, confidence, (), shown, search_text)
+    text, citations, span = cited
     if not sure:
         # Cited exactly as an answer would be, so a reader can judge the candidate from its quote.
         guess = Guess(text, confidence, span, citations)
         return Answer(question, None, True, confidence, (), shown, search_text, best_guess=guess)
     return Answer(question, text, False, confidence, citations, shown, search_text, span)
+
+
+def asks_who(question: str) -> bool:
+    """Whether the question asks who (whom, whose) did or said something."""
+    return re.match(r"\W*(who|whom|whose)\b", question, re.I) is not None
+
+
+def cited_span(
+    index: Index, asked: str, passage: Passage, start: int, end: int, who: bool
+) -> tuple[str, tuple[Citation, ...], Citation] | None:
+    """(short answer, citations, its span) for the reader's span [start, end) of `passage` (passage offsets),
+    the person named before a pronoun answering; None when the span holds only separators."""
+    doc, _ = _document_sentences(index, passage.doc_id)
+    start, end = _trimmed(doc.text, passage.start + start, passage.start + end)
+    if start >= end:
+        return None
+    start, end, refers = resolve_pronoun(doc.text, start, end)
+    return _cite(index, asked, passage, start, end, who, refers)

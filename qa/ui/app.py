@@ -64,6 +64,15 @@ def filters(
     return out
 
 
+def as_of_date(value: str | None) -> str | None:
+    """The form's "as of" date as YYYY-MM-DD (any common style), None when empty."""
+    value = (value or "").strip()
+    day = parse_date(value) if value else None
+    if value and day is None:
+        raise InputError(f"As of date {value!r} is not a date; write it as YYYY-MM-DD")
+    return day
+
+
 def _k(k: Any) -> int:
     try:
         value = int(k)
@@ -93,9 +102,11 @@ class App:
         until: str = "",
         author: str = "",
         site: str = "",
+        as_of: str = "",
     ) -> dict:
-        """Answer a question with cited spans; the same JSON object as `qa ask --json`."""
-        return self._query(self.index.answer, question, k, (source, since, until, author, site)).to_dict()
+        """Answer a question with cited spans, as of a date when `as_of` is given; the same JSON object as
+        `qa ask --json`."""
+        return self._query(self.index.answer, question, k, (source, since, until, author, site), as_of).to_dict()
 
     def retrieve(
         self,
@@ -113,12 +124,13 @@ class App:
         ]
 
     @staticmethod
-    def _query(method, question: str, k: int, limits: tuple[str, ...]):
+    def _query(method, question: str, k: int, limits: tuple[str, ...], as_of: str = ""):
         """`method` (answer or retrieve) called with the API's arguments; a user's mistake becomes a Gradio error."""
         import gradio as gr
 
         try:
-            return method(question, k=_k(k), **filters(*limits))
+            extra = {"as_of": as_of_date(as_of)} if as_of else {}
+            return method(question, k=_k(k), **filters(*limits), **extra)
         except QAError as exc:
             raise gr.Error(str(exc)) from None
 
@@ -126,7 +138,8 @@ class App:
 
     def _sources(self, answer: Answer | None) -> str:
         docs = {}
-        for c in shown_citations(answer) if answer else ():
+        earlier = tuple(r.citation for r in answer.earlier) if answer else ()
+        for c in (*shown_citations(answer), *earlier) if answer else ():
             if c.doc_id not in docs:
                 try:
                     docs[c.doc_id] = self.index.document(c.doc_id)
@@ -144,6 +157,7 @@ class App:
         chat: list,
         answers: list,
         author: str = "",
+        as_of: str = "",
     ) -> Iterator[tuple[Any, ...]]:
         """Chat turn: show the question at once, then the answer and its sources."""
         question = (question or "").strip()
@@ -154,7 +168,8 @@ class App:
         pending = {"role": "assistant", "content": '<div class="qa-hint">Searching the articles…</div>'}
         yield [*chat, pending], answers, self._sources(answers[-1] if answers else None), ""
         try:
-            answer = self.index.answer(question, history=answers, k=_k(k), **filters(source, since, until, author))
+            limits = filters(source, since, until, author)
+            answer = self.index.answer(question, history=answers, k=_k(k), as_of=as_of_date(as_of), **limits)
         except QAError as exc:
             yield [*chat, {"role": "assistant", "content": error_reply(str(exc))}], answers, self._sources(None), ""
             return
@@ -306,6 +321,9 @@ def build_app(app: App, examples: list[str] | None = None):
                         since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", elem_id="since")
                         until = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", elem_id="until")
                         author = gr.Textbox(label="Author", placeholder="a name in the byline", elem_id="author")
+                        as_of = gr.Textbox(
+                            label="As of", placeholder="YYYY-MM-DD: answer from articles up to then", elem_id="as-of"
+                        )
             with gr.Column(scale=2, min_width=360):
                 with gr.Tabs():
                     with gr.Tab("Sources", elem_id="sources-tab"):
@@ -341,7 +359,7 @@ def build_app(app: App, examples: list[str] | None = None):
 
         turn = dict(
             fn=app.respond,
-            inputs=[question, k, source, since, until, chat, answers, author],
+            inputs=[question, k, source, since, until, chat, answers, author, as_of],
             outputs=[chat, answers, sources, question],
             api_visibility="private",
         )

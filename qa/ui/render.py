@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from qa.ingest.dates import spoken_date
 from qa.records import Answer, Citation, Document
 
 # Beyond HTML's specials, characters that Markdown or LaTeX rendering in the chat would treat as syntax
@@ -99,11 +100,26 @@ def chat_reply(answer: Answer) -> str:
             f"{hint}</div>"
         )
     markers, cites = _cited_list(answer.citations)
+    as_of = ""
+    if answer.as_of and answer.earlier:
+        as_of = f' <span class="qa-as-of">(as of {escape(spoken_date(answer.as_of))})</span>'
     return (
-        f'<div class="qa-answer"><div class="qa-short">{escape(answer.text)} {markers}</div>'
-        f"{cites}"
+        f'<div class="qa-answer"><div class="qa-short">{escape(answer.text)}{as_of} {markers}</div>'
+        f"{cites}{earlier_line(answer)}"
         f'<div class="qa-conf">confidence {answer.confidence:.0%}</div></div>'
     )
+
+
+def earlier_line(answer: Answer) -> str:
+    """What earlier articles said instead, newest first: "Earlier: 1,124 on 20 March 2020 · 54 on 2 March 2020"."""
+    if not answer.earlier:
+        return ""
+    said = " · ".join(
+        f'<span class="qa-earlier-item" title="{escape(" ".join(r.citation.quote.split()))}">'
+        f"{escape(r.text)} on {escape(spoken_date(r.published))}</span>"
+        for r in answer.earlier
+    )
+    return f'<div class="qa-earlier">Earlier: {said}</div>'
 
 
 def error_reply(message: str) -> str:
@@ -145,6 +161,14 @@ def sources_panel(answer: Answer | None, documents: dict[str, Document]) -> str:
         for i, c in enumerate(citations, start=1)
         if c.doc_id in documents
     ]
+    if answer.earlier and not answer.abstained:
+        # Newest first, as the answer lists them: the story's earlier states, each in its own article.
+        cards.append('<div class="qa-for qa-earlier-head">Earlier reports</div>')
+        cards += [
+            source_card(i, r.citation, documents[r.citation.doc_id])
+            for i, r in enumerate(answer.earlier, start=len(citations) + 1)
+            if r.citation.doc_id in documents
+        ]
     return head + "".join(cards)
 
 
@@ -203,6 +227,8 @@ mark.qa-tentative { background: #fff7e6; outline: 1px dashed #d97706; }
 .qa-error { color: #991b1b; background: #fef2f2; border-left: 4px solid #ef4444; padding: 0.4rem 0.6rem;
   border-radius: 4px; }
 .qa-for { font-weight: 600; margin-bottom: 0.5rem; }
+.qa-as-of { font-weight: 500; color: var(--body-text-color-subdued); }
+.qa-earlier { font-size: 0.88rem; margin-top: 0.3rem; color: var(--body-text-color-subdued); }
 .qa-empty { color: var(--body-text-color-subdued); padding: 1rem 0.2rem; }
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.8rem;
   margin-bottom: 0.6rem; background: var(--background-fill-primary); }

@@ -136,3 +136,36 @@ def test_source_card_shows_author_site_and_page():
     meta = re.search(r'<div class="qa-meta">(.*?)</div>', panel).group(1)
     assert _unescape(meta) == "By Tom *Hale* · Westshire <Post> · 2021-06-30 · page 2"
     assert "<Post>" not in meta and "*Hale*" not in meta, "metadata is escaped like article text"
+
+
+def _story_answer():
+    from qa.records import Report
+
+    docs = {}
+    for doc_id, day, toll in (("d3", "2020-04-07", "1,217"), ("d2", "2020-03-20", "1,124"), ("d1", "2020-03-02", "54")):
+        docs[doc_id] = Document(doc_id, f"Toll on {day}", f"Officials said the toll is {toll} now.", published=day)
+    cites = {
+        d: Citation(d, docs[d].title, docs[d].published, 0, len(docs[d].text), docs[d].text) for d in ("d3", "d2", "d1")
+    }
+    earlier = (Report("1,124", "2020-03-20", cites["d2"]), Report("54", "2020-03-02", cites["d1"]))
+    answer = Answer("What is the toll?", "1,217", False, 0.8, (cites["d3"],), as_of="2020-04-07", earlier=earlier)
+    return answer, docs
+
+
+def test_a_changed_answer_says_as_of_and_lists_earlier_reports_newest_first():
+    answer, docs = _story_answer()
+    text = _unescape(chat_reply(answer))
+    assert "1,217 (as of 7 April 2020)" in text
+    assert "Earlier: 1,124 on 20 March 2020 · 54 on 2 March 2020" in text
+    panel = sources_panel(answer, docs)
+    assert "Earlier reports" in panel
+    titles = re.findall(r'<span class="qa-title">(.*?)</span>', panel)
+    assert [html.unescape(t) for t in titles] == ["Toll on 2020-04-07", "Toll on 2020-03-20", "Toll on 2020-03-02"]
+
+
+def test_an_unchanged_answer_shows_no_as_of():
+    answer, _ = _story_answer()
+    from dataclasses import replace
+
+    text = _unescape(chat_reply(replace(answer, earlier=())))
+    assert "as of" not in text and "Earlier" not in text

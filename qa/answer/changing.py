@@ -1,0 +1,198 @@
+"""News that changes: when dated articles answer a question differently, the newest one answers.
+
+A news corpus holds one story many times over (a toll that rises, a bill suspended and then withdrawn).
+After the usual answer, the articles of the story are read side by side: retrieval's passages from
+different articles that score close to its best one, each article's best passage. When the credible
+candidates among them say different things, the newest article answers and the earlier, different
+answers are listed with their dates; when they agree, the answer is the one `answer_question` gave.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from qa.answer.abstention import abstention_for, features
+from qa.answer.answering import Index, answer_question, asks_who, cited_span
+from qa.answer.questions import clean_question
+from qa.answer.reader import ReadSpan
+from qa.errors import InputError
+from qa.ingest.dates import relative_dates, spoken_date
+from qa.records import Answer, Guess, Passage, Report
+
+# Passages retrieved to find a story's articles: enough to reach its older and newer reports, which
+# rank below the few that retrieval puts first.
+STORY_PASSAGES = 20
+# A passage is about the question's story when its fused score is at least this share of the best one.
+STORY_SHARE = 0.8
+# Passages read side by side, the best scored first, and at most this many of one article (a later report
+# often states the new figure below the passage that retrieval ranks first).
+STORY_READ = 8
+PER_ARTICLE = 2
+# Two answers say the same when their word overlap (token F1) reaches this.
+SAME_ANSWER = 0.5
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One article's best span for the question, with the probability that it answers it."""
+
+    passage: Passage
+    span: ReadSpan
+    probability: float
+
+
+def as_of_filters(as_of: str | None, filters: dict[str, Any]) -> dict[str, Any]:
+    """The retrieval filters with `as_of` (YYYY-MM-DD) as the last publication date allowed."""
+    if not as_of:
+        return filters
+    try:
+        day = date.fromisoformat(as_of.strip()).isoformat()
+    except ValueError:
+        raise InputError(f"as of {as_of!r} is not a date; write it as YYYY-MM-DD") from None
+    until = filters.get("published_to")
+    return {**filters, "published_to": min(until, day) if until else day}
+
+
+def answer_as_of(
+    index: Index, question: str, history: Sequence[Any] | None = None, k: int = 5, as_of: str | None = None, **filters
+) -> Answer:
+    """Answer `question` from articles published up to `as_of` (all when None); where the story's dated articles
+    answer differently, the newest answers, with `as_of` and the `earlier` different answers."""
+    filters = as_of_filters(as_of, filters)
+    answer = answer_question(index, question, history, k, **filters)
+    asked = clean_question(question)
+    if answer.resolved_question == asked and any(p.published for p in answer.passages):
+        # A follow-up is answered about the conversation's story as it stands; only a question asked afresh is
+        # read across the story's dates.
+        answer = newest_report(index, asked, answer, filters)
+    return resolved_days(replace(answer, as_of=answer.as_of or _answer_date(answer)))
+
+
+def resolved_days(answer: Answer) -> Answer:
+    """The answer with a day written relative to its article's publication ("Monday") followed by the date it
+    stands for: "Monday (31 December 2018)"."""
+    span = answer.span
+    if not answer.text or span is None or not span.published:
+        return answer
+    days = [iso for s, e, iso in relative_dates(answer.text, span.published)]
+    if not days:
+        return answer
+    return replace(answer, text=f"{answer.text} ({', '.join(spoken_date(d) for d in dict.fromkeys(days))})")
+
+
+def _answer_date(answer: Answer) -> str | None:
+    """The publication date of the article an answer (or tentative answer) comes from."""
+    span = answer.span or (answer.best_guess.span if answer.best_guess else None)
+    return span.published if span else None
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"\w+", text.lower()) if w not in ("a", "an", "the")]
+
+
+def same_answer(a: str, b: str) -> bool:
+    """True when two answers say the same: their words overlap by token F1 >= SAME_ANSWER, and they give the same
+    numbers (180 mph and 185 mph share a unit, not a figure)."""
+    x, y = _words(a), _words(b)
+    numbers_x, numbers_y = ({w for w in words if any(ch.isdigit() for ch in w)} for words in (x, y))
+    if numbers_x and numbers_y and numbers_x != numbers_y:
+        return False
+    common = sum(min(x.count(w), y.count(w)) for w in set(x))
+    if not common:
+        return False
+    precision, recall = common / len(x), common / len(y)
+    return 2 * precision * recall / (precision + recall) >= SAME_ANSWER
+
+
+def story_passages(index: Index, question: str, filters: dict[str, Any]) -> list[Passage]:
+    """The best passages of the dated articles about the question's story, best first (PER_ARTICLE of each,
+    STORY_READ in all)."""
+    wide = index.retrieve(question, k=STORY_PASSAGES, **filters)
+    chosen: list[Passage] = []
+    for p in wide:
+        of_article = sum(c.doc_id == p.doc_id for c in chosen)
+        if p.published and p.score >= STORY_SHARE * wide[0].score and of_article < PER_ARTICLE:
+            chosen.append(p)
+    return chosen[:STORY_READ]
+
+
+def _candidates(index: Index, question: str, passages: list[Passage]) -> list[_Candidate]:
+    """Each article's best span with the probability that it answers, as the abstention model judges it."""
+    spans = index.reader.read(question, [p.text for p in passages], top=4 * len(passages)).spans
+    abstention = abstention_for(index.reader.ref.folder)
+    best: dict[str, _Candidate] = {}
+    for sp in spans:
+        passage = passages[sp.passage]
+        probability = abstention.probability(features(question, passages, spans, sp))
+        if passage.doc_id not in best or probability > best[passage.doc_id].probability:
+            best[passage.doc_id] = _Candidate(passage, sp, probability)
+    return list(best.values())
+
+
+def newest_report(index: Index, question: str, answer: Answer, filters: dict[str, Any]) -> Answer:
+    """`answer` revised by the story's dated articles: the newest credible candidate answers when the candidates
+    disagree, and the earlier different ones are listed; unchanged when they agree."""
+    passages = story_passages(index, question, filters)
+    if len({p.published for p in passages}) < 2:
+        return answer
+    abstention = abstention_for(index.reader.ref.folder)
+    credible = [c for c in _candidates(index, question, passages) if c.probability >= abstention.answer_at]
+    given = answer.text or (answer.best_guess.text if answer.best_guess else None)
+    texts = [c.span.text for c in credible] + ([given] if given else [])
+    if not credible or all(same_answer(t, texts[0]) for t in texts):
+        return answer
+    newest = max(credible, key=lambda c: (c.passage.published, c.probability))
+    given_date = _answer_date(answer)
+    if given and given_date and (given_date >= newest.passage.published or same_answer(newest.span.text, given)):
+        return replace(answer, earlier=_earlier(index, question, credible, given, given_date, None))
+    cited = cited_span(index, question, newest.passage, newest.span.start, newest.span.end, asks_who(question))
+    if cited is None:
+        return answer
+    text, citations, span = cited
+    earlier = list(_earlier(index, question, credible, text, newest.passage.published, answer))
+    shown = (newest.passage, *(p for p in answer.passages if p.chunk_id != newest.passage.chunk_id))
+    return Answer(
+        answer.question,
+        text,
+        False,
+        newest.probability,
+        citations,
+        shown[: max(len(answer.passages), 1)],
+        answer.resolved_question,
+        span,
+        as_of=newest.passage.published,
+        earlier=tuple(sorted(earlier, key=lambda r: r.published, reverse=True)),
+    )
+
+
+def _earlier(
+    index: Index,
+    question: str,
+    credible: list[_Candidate],
+    text: str,
+    day: str,
+    replaced: Answer | None,
+) -> tuple[Report, ...]:
+    """The credible answers of articles published before `day` that say something else than `text`, newest first,
+    one per different answer (the newest that gave it); `replaced`, the answer given before, is one of them."""
+    reports: list[Report] = []
+    for c in sorted(credible, key=lambda c: c.passage.published, reverse=True):
+        if c.passage.published >= day or same_answer(c.span.text, text):
+            continue
+        cited = cited_span(index, question, c.passage, c.span.start, c.span.end, asks_who(question))
+        if cited is not None:
+            reports.append(Report(cited[0], c.passage.published, cited[1][0]))
+    if replaced is not None:
+        said: Answer | Guess | None = replaced if replaced.text else replaced.best_guess
+        when = _answer_date(replaced)
+        if said is not None and when and when < day and not same_answer(said.text, text):
+            reports.append(Report(said.text, when, said.citations[0]))
+    unique: list[Report] = []
+    for r in sorted(reports, key=lambda r: r.published, reverse=True):
+        if not any(same_answer(r.text, u.text) for u in unique):
+            unique.append(r)
+    return tuple(unique)

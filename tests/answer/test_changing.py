@@ -1,0 +1,101 @@
+"""News that changes, on a story told on three dates with a rising toll, and on the Wikinews corpus."""
+
+import json
+
+import pytest
+from conftest import shared_path
+
+from qa.answer.changing import as_of_filters, same_answer
+from qa.errors import InputError
+
+# One story on three dates: the toll rises, so only the newest report is right today.
+STORY = [
+    ("flood-1", "2021-03-02", "Flooding in Vardania kills 54", "54"),
+    ("flood-2", "2021-03-20", "Vardania flood toll rises to 1,124", "1,124"),
+    ("flood-3", "2021-04-07", "Vardania flood toll reaches 1,217", "1,217"),
+]
+QUESTION = "How many people have died in the floods in Vardania?"
+
+
+def _article(doc_id: str, day: str, title: str, toll: str) -> dict:
+    text = (
+        f"Heavy rain has kept falling on the river valleys of Vardania, officials said on Monday. "
+        f"The floods in Vardania have killed {toll} people, the national disaster agency said. "
+        "Rescue teams are still searching villages along the river, and roads to the north remain closed. "
+        "Aid groups have asked for boats, tents and clean water."
+    )
+    return {"id": doc_id, "title": title, "published": day, "text": text}
+
+
+@pytest.fixture(scope="module")
+def story_index(tmp_path_factory):
+    from qa.index import load_index
+    from qa.indexing.build import build_index
+
+    folder = tmp_path_factory.mktemp("story")
+    corpus = folder / "story.jsonl"
+    corpus.write_text("".join(json.dumps(_article(*row)) + "\n" for row in STORY), encoding="utf-8")
+    build_index([corpus], folder / "index", progress=False)
+    idx = load_index(folder / "index")
+    yield idx
+    idx.close()
+
+
+def test_the_newest_report_answers_as_of_its_date(story_index):
+    answer = story_index.answer(QUESTION)
+    assert not answer.abstained and answer.text == "1,217"
+    assert answer.as_of == "2021-04-07" and answer.citations[0].doc_id == "flood-3"
+    assert answer.to_dict()["as_of"] == "2021-04-07"
+
+
+def test_earlier_reports_are_listed_newest_first_with_exact_offsets(story_index):
+    answer = story_index.answer(QUESTION)
+    assert [(r.text, r.published) for r in answer.earlier] == [("1,124", "2021-03-20"), ("54", "2021-03-02")]
+    for report in answer.earlier:
+        c = report.citation
+        assert story_index.document(c.doc_id).text[c.start : c.end] == c.quote and report.text in c.quote
+    listed = answer.to_dict()["earlier"]
+    assert listed[0]["date"] == "2021-03-20" and listed[0]["citation"]["doc_id"] == "flood-2"
+
+
+def test_as_of_answers_from_the_articles_published_by_then(story_index):
+    answer = story_index.answer(QUESTION, as_of="2021-03-25")
+    assert answer.text == "1,124" and answer.as_of == "2021-03-20"
+    assert [r.text for r in answer.earlier] == ["54"]
+    assert all(p.published <= "2021-03-25" for p in answer.passages)
+    only_first = story_index.answer(QUESTION, as_of="2021-03-02")
+    assert only_first.text == "54" and only_first.earlier == ()
+
+
+def test_a_day_written_relative_to_the_article_is_resolved(story_index):
+    answer = story_index.answer("When did officials say the rain kept falling?")
+    assert answer.text == "Monday (1 March 2021)", answer.text
+
+
+def test_as_of_must_be_a_date():
+    assert as_of_filters("2021-03-25", {"published_to": "2021-04-01"})["published_to"] == "2021-03-25"
+    assert as_of_filters("2021-04-25", {"published_to": "2021-04-01"})["published_to"] == "2021-04-01"
+    assert as_of_filters(None, {"source": "x"}) == {"source": "x"}
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        as_of_filters("last spring", {})
+
+
+def test_same_answer_needs_the_same_figures():
+    assert same_answer("Category 5", "category 5 storm")
+    assert not same_answer("180 mph", "185 mph")
+    assert not same_answer("suspended", "withdrawn")
+
+
+def test_on_the_corpus_a_changed_answer_comes_from_the_newest_article_with_the_earlier_listed():
+    corpus = shared_path("eval", "wikinews-dev", "corpus.jsonl")
+    questions = shared_path("eval", "changing-dev", "questions.jsonl")
+    from qa.evaluation import open_set_index
+
+    idx = open_set_index(corpus.parent, None, progress=False)
+    records = {json.loads(line)["id"]: json.loads(line) for line in questions.read_text().splitlines() if line}
+    record = records["ch-09"]
+    answer = idx.answer(record["question"])
+    assert answer.as_of == record["reports"][-1]["date"] and "120" in answer.text
+    assert answer.earlier and all(r.published < answer.as_of for r in answer.earlier)
+    for r in answer.earlier:
+        assert idx.document(r.citation.doc_id).text[r.citation.start : r.citation.end] == r.citation.quote
