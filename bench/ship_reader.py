@@ -28,22 +28,31 @@ from qa.encoders.models import bundled_model_path  # noqa: E402
 FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight"}
 
 
-def ship(hf_folder: Path, target: Path = SHIPPED_READER) -> dict[str, int]:
-    """Write the shipped reader from a Hugging Face question-answering folder; returns file sizes."""
+def ship_layers(
+    folder: Path, target: Path, card: str, from_base: dict[str, str], extra: dict | None = None
+) -> dict[str, int]:
+    """Write a trained model's changed weights (float16, without the `from_base` tensors, which must equal the
+    base model's) and config into `target`, with a `card` JSON recording them; returns file sizes."""
     from safetensors.numpy import load_file, save_file
 
-    tensors = load_file(str(hf_folder / "model.safetensors"))
+    tensors = load_file(str(folder / "model.safetensors"))
     base = load_file(str(bundled_model_path() / "model.safetensors"))
-    for name, base_name in FROM_BASE.items():
+    for name, base_name in from_base.items():
         if not np.array_equal(tensors[name], base[base_name]):
             raise SystemExit(f"{name} differs from the base model's {base_name}: it cannot be left out")
-    kept = {k: v.astype(np.float16) for k, v in tensors.items() if k not in FROM_BASE}
+    kept = {k: v.astype(np.float16) for k, v in tensors.items() if k not in from_base}
     target.mkdir(parents=True, exist_ok=True)
     save_file(kept, str(target / "weights.safetensors"))
-    shutil.copy(hf_folder / "config.json", target / "config.json")
+    shutil.copy(folder / "config.json", target / "config.json")
     digest = hashlib.sha256((target / "weights.safetensors").read_bytes()).hexdigest()
-    (target / "reader.json").write_text(json.dumps({"from_base": FROM_BASE, "weights_sha256": digest}, indent=2) + "\n")
-    return {p.name: p.stat().st_size for p in sorted(target.iterdir())}
+    meta = {"from_base": from_base, "weights_sha256": digest, **(extra or {})}
+    (target / card).write_text(json.dumps(meta, indent=2) + "\n")
+    return {p.name: p.stat().st_size for p in sorted(target.iterdir()) if p.is_file()}
+
+
+def ship(hf_folder: Path, target: Path = SHIPPED_READER) -> dict[str, int]:
+    """Write the shipped reader from a Hugging Face question-answering folder; returns file sizes."""
+    return ship_layers(hf_folder, target, "reader.json", FROM_BASE)
 
 
 def main(argv: list[str] | None = None) -> int:
