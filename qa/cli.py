@@ -161,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write one JSON line per question to FILE: question, kind, gold, answer, best_guess, "
         "confidence, abstained, f1, cited_doc, gold_doc",
     )
+    ev.add_argument(
+        "--retrieval-only", action="store_true", help="measure retrieval alone (Recall@k, MRR), without answering"
+    )
+    ev.add_argument(
+        "--question-model",
+        default=None,
+        metavar="MODEL",
+        help="embed questions with MODEL: `index` (the index's own model) or a sentence-transformers folder; "
+        "default: the shipped question encoder for indexes of the bundled model ($QA_QUESTION_MODEL)",
+    )
     _reader_arg(ev)
 
     sv = sub.add_parser(
@@ -410,6 +420,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         reader=args.reader,
         details=args.details,
+        answers=not args.retrieval_only,
+        question_model=args.question_model,
     )
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0

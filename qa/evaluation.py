@@ -168,10 +168,16 @@ def _index_matches(index_dir: Path, corpus: Path) -> bool:
         store.close()
 
 
-def open_set_index(set_dir: Path, index_dir: Path | None, progress: bool, reader: str | None = None):
+def open_set_index(
+    set_dir: Path, index_dir: Path | None, progress: bool, reader: str | None = None, question_model: str | None = None
+):
     """The index to evaluate with: `index_dir` as given, or the set's default one, built when stale."""
-    from qa.index import load_index
+    from functools import partial
+
+    from qa.index import load_index as load
     from qa.indexing.build import build_index
+
+    load_index = partial(load, question_model=question_model)
 
     corpus = set_dir / CORPUS_FILE
     if index_dir is not None and (index_dir / "CURRENT").exists():
@@ -366,9 +372,12 @@ def evaluate_set(
     progress: bool = True,
     reader: str | None = None,
     details: str | Path | None = None,
+    answers: bool = True,
+    question_model: str | None = None,
 ) -> dict[str, Any]:
     """Build or reuse the set's index, ask its questions (the first `limit`), and return the metrics;
-    `details` names a file to write one JSON line per question to, as each is answered."""
+    `details` names a file to write one JSON line per question to, as each is answered; `answers` False
+    measures retrieval alone; `question_model` embeds the questions (qa.encoders.question_model)."""
     set_dir = Path(set_dir)
     _check_set(set_dir)
     if limit is not None and limit < 1:
@@ -378,9 +387,11 @@ def evaluate_set(
         raise InputError(f"{set_dir / QUESTIONS_FILE} holds no questions")
     # Opened first, so that a path that cannot be written fails before the index is built.
     with open(details, "w", encoding="utf-8") if details is not None else nullcontext() as out:
-        idx = open_set_index(set_dir, Path(index_dir) if index_dir is not None else None, progress, reader)
+        idx = open_set_index(
+            set_dir, Path(index_dir) if index_dir is not None else None, progress, reader, question_model
+        )
         try:
-            answers = _answers_available()
+            answers = answers and _answers_available()
             outcomes = []
             for outcome in ask_questions(idx, questions, progress, answers):
                 outcomes.append(outcome)

@@ -275,3 +275,11 @@ def test_news_questions_are_reported_by_kind(tmp_path):
     _assert_details_agree(lines, result)
     text = format_report(result)
     assert all(kind in text for kind in result["by_kind"]) and "ECE" in text
+
+
+def test_retrieval_only_with_the_index_models_questions(eval_set):
+    result = json.loads(_eval_cli(str(eval_set), "--json", "--retrieval-only", "--question-model", "index").stdout)
+    assert result["retrieval"]["recall@1"] == 1.0
+    assert result["answers"] is None and result["abstention"] is None
+    bad = _eval_cli(str(eval_set), "--retrieval-only", "--question-model", str(eval_set / "no-model"), check=False)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and "not a folder" in bad.stderr
