@@ -11,6 +11,12 @@ gold document's rank gives Recall@1/5. Retrieval latency includes embedding the 
   InMemoryEmbeddingRetriever joined by DocumentJoiner(join_mode="reciprocal_rank_fusion").
 Build time excludes loading the model for every system (each loads it before the clock starts).
 
+Passages are embedded by the bundled all-MiniLM-L6-v2 in every system. Questions are embedded by it too,
+except in `qa` (this project as shipped: its question encoder, qa.encoders.question_model) and
+`haystack-qe` (Haystack's text embedder given that encoder's folder by path). So `qa` against `qa-minilm`
+(this project with the bundled model for questions too) is the model's gain, and `qa-minilm` against the
+peers the pipeline's. txtai embeds questions and passages with one model, so it has no such row.
+
 The scale run (this project only) repeats and shuffles the set's real corpus from ../shared until the index
 holds --scale-chunks chunks. Only the real corpora are embedded: repeated chunks reuse their vector
 plus small noise (the point is search latency and memory, not quality), and the output says so.
@@ -37,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import ROOT, SHARED, load_questions, machine, percentiles, write_json  # noqa: E402
 
 K = 20
-SYSTEMS = ("qa", "txtai", "haystack")
+SYSTEMS = ("qa", "qa-minilm", "txtai", "haystack", "haystack-qe")
 # The package each peer is imported from (installed by the `bench` extra).
-PACKAGES = {"txtai": "txtai", "haystack": "haystack"}
+PACKAGES = {"txtai": "txtai", "haystack": "haystack", "haystack-qe": "haystack"}
 
 
 def _rss_mb() -> float:
@@ -88,7 +94,17 @@ def _measure(questions: list[dict], search, build_s: float, chunks: int, base: f
 # ---------------------------------------------------------------- children: one system each
 
 
-def child_qa(work: Path, questions: list[dict]) -> dict:
+def _question_encoder_path() -> str:
+    """The folder of this project's question encoder (put together from the package on first use)."""
+    from qa.encoders.question_model import shipped_question_encoder
+
+    ref = shipped_question_encoder()
+    if ref is None:
+        raise SystemExit("this package ships no question encoder (qa/models/question-encoder)")
+    return str(ref.path)
+
+
+def child_qa(work: Path, questions: list[dict], question_model: str | None = None) -> dict:
     from qa.encoders.embedding import Embedder
     from qa.index import load_index
     from qa.indexing.build import build_index
@@ -98,7 +114,7 @@ def child_qa(work: Path, questions: list[dict]) -> dict:
     t = time.perf_counter()
     report = build_index([work / "corpus.jsonl"], work / "qa-index")
     build_s = time.perf_counter() - t
-    idx = load_index(work / "qa-index")
+    idx = load_index(work / "qa-index", question_model=question_model)
     return _measure(
         questions,
         lambda question: [p.doc_id for p in idx.retrieve(question, k=K)],
@@ -135,7 +151,7 @@ def child_txtai(work: Path, questions: list[dict]) -> dict:
     )
 
 
-def child_haystack(work: Path, questions: list[dict]) -> dict:
+def child_haystack(work: Path, questions: list[dict], question_model: str | None = None) -> dict:
     from haystack import Document, Pipeline
     from haystack.components.joiners import DocumentJoiner
     from haystack.components.retrievers.in_memory import InMemoryBM25Retriever, InMemoryEmbeddingRetriever
@@ -156,7 +172,7 @@ def child_haystack(work: Path, questions: list[dict]) -> dict:
     pipe.add_component(
         "text_embedder",
         SentenceTransformersTextEmbedder(
-            model=model, local_files_only=True, progress_bar=False, normalize_embeddings=True
+            model=question_model or model, local_files_only=True, progress_bar=False, normalize_embeddings=True
         ),
     )
     pipe.add_component("embedding_retriever", InMemoryEmbeddingRetriever(store, top_k=K))
@@ -187,7 +203,13 @@ def child(system: str, work: Path) -> None:
     """Run one system and write its figures to work/<system>.json."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     questions = json.loads((work / "questions.json").read_text())
-    run = {"qa": child_qa, "txtai": child_txtai, "haystack": child_haystack}[system]
+    run = {
+        "qa": child_qa,
+        "qa-minilm": lambda w, q: child_qa(w, q, question_model="index"),
+        "txtai": child_txtai,
+        "haystack": child_haystack,
+        "haystack-qe": lambda w, q: child_haystack(w, q, question_model=_question_encoder_path()),
+    }[system]
     r = run(work, questions)
     r["rss_peak_mb"] = _rss_mb()
     (work / f"{system}.json").write_text(json.dumps(r))
@@ -355,7 +377,7 @@ def goals(results: dict[str, dict], scale: dict | None, cold_s: float | None) ->
     """(goal, measured, met) for each goal of the benchmark that this run measured."""
     out = []
     qa = results.get("qa")
-    for peer in (p for p in results if p != "qa" and qa):
+    for peer in (p for p in results if p not in ("qa", "qa-minilm") and qa):
         ratio = qa["chunks_per_s"] / results[peer]["chunks_per_s"]
         out.append((f"build throughput >= 2x {peer}", f"{ratio:.2f}x", ratio >= 2))
         out.append(
@@ -477,7 +499,7 @@ def main() -> int:
     ap.add_argument("--set", type=Path, default=SHARED / "eval" / "squad2-tune", help="evaluation set folder")
     ap.add_argument("--questions", type=int, default=600, help="questions for recall and latency (default: 600)")
     ap.add_argument("--scale-chunks", type=int, default=100_000, help="size of the scale index (default: 100000)")
-    ap.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of qa,txtai,haystack")
+    ap.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated subset of {','.join(SYSTEMS)}")
     ap.add_argument("--quick", action="store_true", help="smoke run: 40 articles, 30 questions, 3000-chunk scale index")
     ap.add_argument("--no-scale", action="store_true", help="skip the scale run")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -492,7 +514,10 @@ def main() -> int:
     if args.quick:
         args.questions, args.scale_chunks = min(args.questions, 30), min(args.scale_chunks, 3000)
     systems = [s for s in args.systems.split(",") if s]
-    missing = [s for s in systems if s != "qa" and importlib.util.find_spec(PACKAGES[s]) is None]
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        ap.error(f"unknown system {', '.join(unknown)}; choose from {','.join(SYSTEMS)}")
+    missing = [s for s in systems if s in PACKAGES and importlib.util.find_spec(PACKAGES[s]) is None]
     if missing:
         ap.error(f'{", ".join(missing)} not installed: pip install -e ".[bench]" (or leave it out with --systems)')
     out: dict = {"machine": machine(), "set": str(args.set), "k": K}
@@ -509,7 +534,8 @@ def main() -> int:
         out["systems"] = results
         print(
             f"\nSame corpus for all: {args.set.name}, {corpus['documents']} articles, {corpus['chunks']} chunks, "
-            f"{corpus['tokens']} tokens; {corpus['questions']} questions; k={K}; bundled all-MiniLM-L6-v2 on CPU "
+            f"{corpus['tokens']} tokens; {corpus['questions']} questions; k={K}; passages embedded by the bundled "
+            f"all-MiniLM-L6-v2 on CPU "
             f"({out['machine']['cpus']} cores, load {out['machine']['load_average_1m']})"
         )
         print(table(results))

@@ -221,10 +221,11 @@ def test_million_builds_its_cached_index_in_a_cache_folder_that_does_not_exist_y
 
 
 def test_peers_runs_this_project_alone_without_the_peers_installed(tiny_set):
-    out = bench("peers.py", "--systems", "qa", "--quick", "--set", str(tiny_set), timeout=600)
+    out = bench("peers.py", "--systems", "qa,qa-minilm", "--quick", "--set", str(tiny_set), timeout=600)
     assert "Recall@1" in out and "Scale: " in out and "Goals" in out
+    assert "qa/qa-minilm" in out and "Recall@1 above qa-minilm" not in out
     r = json.loads((RESULTS / "peers.json").read_text())
-    assert set(r["systems"]) == {"qa"} and r["scale"]["chunks"] >= 3000
+    assert set(r["systems"]) == {"qa", "qa-minilm"} and r["scale"]["chunks"] >= 3000
 
 
 def test_soak_answers_every_question_alike_under_concurrent_clients():
