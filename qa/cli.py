@@ -142,6 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--site", metavar="SITE", help="only articles from this site (its name or web host)")
     _reader_arg(ask)
 
+    tl = sub.add_parser(
+        "timeline",
+        help="a subject across articles, ordered by date",
+        description="The dated articles about QUERY (a subject or a question), oldest first: each one's date, "
+        "title, the sentence about it and the reader's answer there. Where two or more answers are numbers, "
+        "--plot FILE draws them over time (.svg or .png).",
+    )
+    tl.add_argument("query", metavar="QUERY", help='a subject or question, e.g. "measles deaths in Samoa"')
+    _index_arg(tl)
+    tl.add_argument("--as-of", metavar="YYYY-MM-DD", help="only articles published up to this date")
+    tl.add_argument("--json", action="store_true", help="print one JSON object")
+    tl.add_argument("--plot", metavar="FILE", help="write a chart of the numbers over time to FILE (.svg or .png)")
+    _reader_arg(tl)
+
     ev = sub.add_parser(
         "eval",
         help="measure retrieval and answer quality on a question set",
@@ -410,6 +424,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from qa.answer.timeline import chart_points
+    from qa.index import load_index
+    from qa.ui.chart import write_chart
+
+    if args.plot and Path(args.plot).suffix.lower() not in (".svg", ".png"):
+        raise QAError(f"--plot writes .svg or .png files, not {Path(args.plot).name!r}")
+    idx = load_index(args.index, reader=args.reader)
+    entries = idx.timeline(args.query, as_of=args.as_of)
+    points = chart_points(entries)
+    if args.json:
+        print(json.dumps({"query": args.query, "entries": [e.to_dict() for e in entries]}, ensure_ascii=False))
+    elif not entries:
+        print("No dated article speaks of this.")
+    for e in entries if not args.json else ():
+        c = e.citation
+        said = f"{e.text} — " if e.text else ""
+        print(f'{e.published}  {c.title} [{c.doc_id}:{c.start}-{c.end}]\n    {said}"{c.quote}"')
+    if args.plot:
+        target = write_chart(points, args.query, args.plot)
+        print(f"chart of {len(points)} numbers written to {target}", file=sys.stderr)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from qa.evaluation import evaluate_set, format_report
 
@@ -451,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from qa.encoders.models import force_offline
 
     force_offline()
-    handlers = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+    handlers = {"index": cmd_index, "ask": cmd_ask, "timeline": cmd_timeline, "eval": cmd_eval, "serve": cmd_serve}
     if args.command not in handlers:
         parser.print_help()
         return 2

@@ -14,11 +14,12 @@ from qa.answer.changing import answer_as_of
 from qa.answer.questions import clean_question
 from qa.answer.reader import Reader, get_reader
 from qa.answer.reader_model import resolve_reader
+from qa.answer.timeline import timeline
 from qa.encoders.embedding import Embedder
 from qa.encoders.models import recorded_model, resolve_model
 from qa.encoders.question_model import question_model as choose_question_model
 from qa.errors import IndexCorruptError, IndexMismatchError, InputError
-from qa.records import Answer, Document, Passage
+from qa.records import Answer, Document, Passage, TimelineEntry
 from qa.search.retrieval import Filters, hybrid_search
 from qa.search.sharded import ShardBackend, ShardedStore, open_generation
 from qa.store.generations import CURRENT, Manifest, Store, current_generation
@@ -173,6 +174,11 @@ class Index:
         """A short answer with cited spans, or an abstention; `history` holds earlier turns. Only articles published
         up to `as_of` (YYYY-MM-DD) are read when it is given; the answer's `as_of` says the date it holds as of."""
         return answer_as_of(self, question, history=history, k=k, as_of=as_of, **filters)
+
+    def timeline(self, query: str, as_of: str | None = None, **filters: Any) -> tuple[TimelineEntry, ...]:
+        """The dated articles about `query`, oldest first: each one's sentence about it and the reader's answer
+        there, with the number it gives (qa.answer.timeline)."""
+        return timeline(self, query, as_of=as_of, **filters)
 
     def document(self, doc_id: str) -> Document:
         """The stored document with this id."""

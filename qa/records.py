@@ -106,6 +106,21 @@ class Report:
 
 
 @dataclass(frozen=True)
+class TimelineEntry:
+    """One dated article's sentence about a subject, with the reader's short answer in it and its number."""
+
+    published: str  # the article's date (YYYY-MM-DD)
+    # The sentence, at exact offsets of its article.
+    citation: Citation
+    text: str | None  # the reader's answer in the sentence; None when it reads none worth showing
+    value: float | None = None  # the number the answer gives, when it gives one
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {"date": self.published, "text": self.text, "value": self.value, "citation": self.citation.to_dict()}
+
+
+@dataclass(frozen=True)
 class Answer:
     """A short answer (or an abstention) with the citations that support it."""
 

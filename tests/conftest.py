@@ -65,6 +65,34 @@ def write_tied_corpus(folder: Path) -> tuple[Path, list[str]]:
     return path, copies
 
 
+# One story on three dates: the toll rises, so only the newest report is right today.
+STORY = [
+    ("flood-1", "2021-03-02", "Flooding in Vardania kills 54", "54"),
+    ("flood-2", "2021-03-20", "Vardania flood toll rises to 1,124", "1,124"),
+    ("flood-3", "2021-04-07", "Vardania flood toll reaches 1,217", "1,217"),
+]
+STORY_QUESTION = "How many people have died in the floods in Vardania?"
+
+
+def story_article(doc_id: str, day: str, title: str, toll: str) -> dict:
+    text = (
+        f"Heavy rain has kept falling on the river valleys of Vardania, officials said on Monday. "
+        f"The floods in Vardania have killed {toll} people, the national disaster agency said. "
+        "Rescue teams are still searching villages along the river, and roads to the north remain closed. "
+        "Aid groups have asked for boats, tents and clean water."
+    )
+    return {"id": doc_id, "title": title, "published": day, "text": text}
+
+
+def write_story_corpus(folder: Path) -> Path:
+    """STORY's three articles as a JSON Lines corpus in `folder`."""
+    import json
+
+    corpus = folder / "story.jsonl"
+    corpus.write_text("".join(json.dumps(story_article(*row)) + "\n" for row in STORY), encoding="utf-8")
+    return corpus
+
+
 def under_ci(env: Mapping[str, str] = os.environ) -> bool:
     """True when the CI variable is set to a true value, as CI services and `.ci/run` do."""
     return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")

@@ -2,11 +2,12 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, STORY_QUESTION, write_story_corpus
 
 
 def run(*args, input=None, check=False):
@@ -300,36 +301,32 @@ def test_build_warns_when_a_page_falls_back_to_all_visible_text(tmp_path):
 
 @pytest.fixture(scope="module")
 def story_index(tmp_path_factory):
-    """One story on three dates, its toll rising: 54, then 1,124, then 1,217."""
+    """One story on three dates, its toll rising: 54, then 1,124, then 1,217 (conftest's STORY)."""
     folder = tmp_path_factory.mktemp("story")
-    rows = [("t1", "2020-03-02", "54"), ("t2", "2020-03-20", "1,124"), ("t3", "2020-04-07", "1,217")]
-    lines = [
-        json.dumps(
-            {
-                "id": doc_id,
-                "title": f"Flood report {doc_id}",
-                "published": day,
-                "text": f"Rain kept falling in Vardania. The floods in Vardania have killed {toll} people, "
-                "the disaster agency said. Roads to the north remain closed.",
-            }
-        )
-        for doc_id, day, toll in rows
-    ]
-    (folder / "story.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    run("-q", "index", "build", str(folder / "story.jsonl"), "--index", str(folder / "ix"), check=True)
+    run("-q", "index", "build", str(write_story_corpus(folder)), "--index", str(folder / "ix"), check=True)
     return str(folder / "ix")
 
 
 def test_ask_answers_from_the_newest_report_and_lists_the_earlier(story_index):
-    question = "How many people have the floods in Vardania killed?"
-    out = run("ask", question, "--index", story_index, check=True).stdout
-    assert out.startswith("1,217 (as of 7 April 2020)"), out
-    assert "Earlier: 1,124 on 20 March 2020 · 54 on 2 March 2020" in out
+    out = run("ask", STORY_QUESTION, "--index", story_index, check=True).stdout
+    assert re.match(r"1,217( people)? \(as of 7 April 2021\)", out), out
+    assert re.search(r"Earlier: 1,124( people)? on 20 March 2021 · 54( people)? on 2 March 2021", out), out
     data = json.loads(
-        run("ask", question, "--index", story_index, "--json", "--as-of", "2020-03-25", check=True).stdout
+        run("ask", STORY_QUESTION, "--index", story_index, "--json", "--as-of", "2021-03-25", check=True).stdout
     )
-    assert data["answer"] == "1,124" and data["as_of"] == "2020-03-20"
-    assert [(e["text"], e["date"]) for e in data["earlier"]] == [("54", "2020-03-02")]
+    assert data["answer"].startswith("1,124") and data["as_of"] == "2021-03-20"
+    assert [(e["text"].split()[0], e["date"]) for e in data["earlier"]] == [("54", "2021-03-02")]
+
+
+def test_timeline_prints_each_article_by_date_and_plots_the_numbers(story_index, tmp_path):
+    out = run("timeline", STORY_QUESTION, "--index", story_index, "--plot", str(tmp_path / "toll.svg"), check=True)
+    dates = re.findall(r"^(\d{4}-\d\d-\d\d)  ", out.stdout, re.M)
+    assert dates == ["2021-03-02", "2021-03-20", "2021-04-07"], out.stdout
+    assert "chart of 3 numbers written to" in out.stderr and (tmp_path / "toll.svg").read_text().startswith("<svg")
+    data = json.loads(run("timeline", STORY_QUESTION, "--index", story_index, "--json", check=True).stdout)
+    assert [e["value"] for e in data["entries"]] == [54.0, 1124.0, 1217.0]
+    bad = run("timeline", STORY_QUESTION, "--index", story_index, "--plot", str(tmp_path / "toll.gif"))
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and ".svg or .png" in bad.stderr
 
 
 def test_ask_as_of_must_be_a_date(story_index):

@@ -41,6 +41,10 @@ class Index(Protocol):
 
 # Passages the reader reads: retrieval's top few hold the answer almost always (Recall@5 0.96).
 READ_PASSAGES = 5
+# When retrieval is unsure (the passage after those few scores within UNSURE_SHARE of the best one), the
+# reader reads up to MORE_PASSAGES, all that close, and its reading reranks them.
+UNSURE_SHARE = 0.9
+MORE_PASSAGES = 8
 # The first passages are read alone; the rest only when no span of those beats no-answer by SURE_GAP.
 # Most questions are settled by retrieval's top two, and a later passage, ranked lower by retrieval,
 # rarely beats a span that sure: reading it costs more time than it adds answers (bench/tune_answers.py).
@@ -306,6 +310,15 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def passages_to_read(passages: Sequence[Passage]) -> int:
+    """How many of retrieval's passages (best first) the reader reads: READ_PASSAGES, or up to MORE_PASSAGES
+    when those after them score close to the best."""
+    if len(passages) <= READ_PASSAGES or passages[0].score <= 0:
+        return min(len(passages), READ_PASSAGES)
+    close = sum(p.score >= UNSURE_SHARE * passages[0].score for p in passages[:MORE_PASSAGES])
+    return max(READ_PASSAGES, close)
+
+
 def answer_question(
     index: Index, question: str, history: Sequence[Any] | None = None, k: int = 5, **filters: Any
 ) -> Answer:
@@ -315,15 +328,15 @@ def answer_question(
     if about_article is not None:
         return about_article
     search_text = rewrite_follow_up(question, history)
-    passages = index.retrieve(search_text, k=max(k, READ_PASSAGES), **filters)
+    passages = index.retrieve(search_text, k=max(k, MORE_PASSAGES), **filters)
     if not passages:
         return Answer(question, None, True, 0.0, (), (), search_text)
-    read = passages[:READ_PASSAGES]
+    read = passages[: passages_to_read(passages)]
     follow_up = search_text != question
     asked = reader_question(question, history) if follow_up else question
     spans = _read(index.reader, asked, read)
     ranked = rank_spans(spans, read, follow_up, history)
-    shown = tuple((_reranked(read, ranked) + list(passages[READ_PASSAGES:]))[:k])
+    shown = tuple((_reranked(read, ranked) + list(passages[len(read) :]))[:k])
     if not ranked:
         return Answer(question, None, True, 0.0, (), shown, search_text)
     best = ranked[0][1]

@@ -37,7 +37,7 @@ SAME_ANSWER = 0.5
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class StoryCandidate:
     """One article's best span for the question, with the probability that it answers it."""
 
     passage: Passage
@@ -108,28 +108,35 @@ def same_answer(a: str, b: str) -> bool:
     return 2 * precision * recall / (precision + recall) >= SAME_ANSWER
 
 
-def story_passages(index: Index, question: str, filters: dict[str, Any]) -> list[Passage]:
-    """The best passages of the dated articles about the question's story, best first (PER_ARTICLE of each,
-    STORY_READ in all)."""
-    wide = index.retrieve(question, k=STORY_PASSAGES, **filters)
+def story_passages(
+    index: Index,
+    question: str,
+    filters: dict[str, Any],
+    per_article: int = PER_ARTICLE,
+    most: int = STORY_READ,
+    wide: int = STORY_PASSAGES,
+) -> list[Passage]:
+    """The best passages of the dated articles about the question's story, best first (`per_article` of each,
+    `most` in all, among retrieval's first `wide`)."""
+    found = index.retrieve(question, k=wide, **filters)
     chosen: list[Passage] = []
-    for p in wide:
+    for p in found:
         of_article = sum(c.doc_id == p.doc_id for c in chosen)
-        if p.published and p.score >= STORY_SHARE * wide[0].score and of_article < PER_ARTICLE:
+        if p.published and p.score >= STORY_SHARE * found[0].score and of_article < per_article:
             chosen.append(p)
-    return chosen[:STORY_READ]
+    return chosen[:most]
 
 
-def _candidates(index: Index, question: str, passages: list[Passage]) -> list[_Candidate]:
+def story_candidates(index: Index, question: str, passages: list[Passage]) -> list[StoryCandidate]:
     """Each article's best span with the probability that it answers, as the abstention model judges it."""
     spans = index.reader.read(question, [p.text for p in passages], top=4 * len(passages)).spans
     abstention = abstention_for(index.reader.ref.folder)
-    best: dict[str, _Candidate] = {}
+    best: dict[str, StoryCandidate] = {}
     for sp in spans:
         passage = passages[sp.passage]
         probability = abstention.probability(features(question, passages, spans, sp))
         if passage.doc_id not in best or probability > best[passage.doc_id].probability:
-            best[passage.doc_id] = _Candidate(passage, sp, probability)
+            best[passage.doc_id] = StoryCandidate(passage, sp, probability)
     return list(best.values())
 
 
@@ -140,7 +147,7 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     if len({p.published for p in passages}) < 2:
         return answer
     abstention = abstention_for(index.reader.ref.folder)
-    credible = [c for c in _candidates(index, question, passages) if c.probability >= abstention.answer_at]
+    credible = [c for c in story_candidates(index, question, passages) if c.probability >= abstention.answer_at]
     given = answer.text or (answer.best_guess.text if answer.best_guess else None)
     texts = [c.span.text for c in credible] + ([given] if given else [])
     if not credible or all(same_answer(t, texts[0]) for t in texts):
@@ -172,7 +179,7 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
 def _earlier(
     index: Index,
     question: str,
-    credible: list[_Candidate],
+    credible: list[StoryCandidate],
     text: str,
     day: str,
     replaced: Answer | None,

@@ -26,6 +26,7 @@ from qa.ui.render import (
     header,
     shown_citations,
     sources_panel,
+    timeline_panel,
 )
 from qa.ui.uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, add_uploads, add_url, size_label, uploads_dir_for
 
@@ -122,6 +123,32 @@ class App:
         return [
             p.to_dict() for p in self._query(self.index.retrieve, question, k, (source, since, until, author, site))
         ]
+
+    def timeline(self, query: str, as_of: str = "") -> list:
+        """The dated articles about `query`, oldest first: date, the reader's answer, its number and the cited
+        sentence (as `qa timeline --json`'s entries)."""
+        import gradio as gr
+
+        try:
+            return [e.to_dict() for e in self.index.timeline(query, as_of=as_of_date(as_of) if as_of else None)]
+        except QAError as exc:
+            raise gr.Error(str(exc)) from None
+
+    def timeline_view(self, query: str, as_of: str = "") -> str:
+        """The Timeline tab's HTML for `query`: the chart of its numbers and each article's sentence."""
+        from qa.answer.timeline import chart_points
+        from qa.ui.chart import svg_chart
+
+        query = (query or "").strip()
+        if not query:
+            return timeline_panel("", ())
+        try:
+            entries = self.index.timeline(query, as_of=as_of_date(as_of) if as_of else None)
+        except QAError as exc:
+            return error_reply(str(exc))
+        points = chart_points(entries)
+        chart = f'<div class="qa-chart-box">{svg_chart(points, query)}</div>' if points else ""
+        return timeline_panel(query, entries, chart)
 
     @staticmethod
     def _query(method, question: str, k: int, limits: tuple[str, ...], as_of: str = ""):
@@ -328,6 +355,11 @@ def build_app(app: App, examples: list[str] | None = None):
                 with gr.Tabs():
                     with gr.Tab("Sources", elem_id="sources-tab"):
                         sources = gr.HTML(app._sources(None), elem_id="sources", js_on_load=SOURCES_JS)
+                    with gr.Tab("Timeline", elem_id="timeline-tab"):
+                        with gr.Row(equal_height=True):
+                            subject = _line_box("A subject or question, e.g. measles deaths in Samoa", "timeline-query")
+                            show = gr.Button("Show", size="sm", elem_id="timeline-show", scale=0, min_width=80)
+                        timeline_html = gr.HTML(timeline_panel("", ()), elem_id="timeline", js_on_load=None)
                     with gr.Tab("Articles", elem_id="articles-tab"):
                         files = gr.File(
                             label=f"Add articles ({' '.join(UPLOAD_TYPES)}, up to {size_label(app.max_upload_bytes)} each)",
@@ -369,6 +401,9 @@ def build_app(app: App, examples: list[str] | None = None):
             button.click(lambda q: q, inputs=[button], outputs=[question], api_visibility="private").then(**turn)
         # The chat's own clear button starts a new conversation: earlier turns no longer steer follow-ups.
         chat.clear(lambda: ([], app._sources(None)), outputs=[answers, sources], api_visibility="private")
+        dated = dict(fn=app.timeline_view, inputs=[subject, as_of], outputs=[timeline_html], api_visibility="private")
+        subject.submit(**dated)
+        show.click(**dated)
         listing = [corpus, offset, previous, following]
         views = [head, *listing, source]
         files.upload(
@@ -398,6 +433,7 @@ def build_app(app: App, examples: list[str] | None = None):
 
         gr.api(app.ask, api_name="ask")
         gr.api(app.retrieve, api_name="retrieve")
+        gr.api(app.timeline, api_name="timeline")
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
     return demo
 

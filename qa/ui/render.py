@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from qa.ingest.dates import spoken_date
-from qa.records import Answer, Citation, Document
+from qa.records import Answer, Citation, Document, TimelineEntry
 
 # Beyond HTML's specials, characters that Markdown or LaTeX rendering in the chat would treat as syntax
 # are written as numeric entities: the browser shows them as typed and no renderer sees markup.
@@ -172,6 +172,30 @@ def sources_panel(answer: Answer | None, documents: dict[str, Document]) -> str:
     return head + "".join(cards)
 
 
+def timeline_panel(query: str, entries: Sequence[TimelineEntry], chart: str = "") -> str:
+    """The Timeline tab: a chart of the numbers (when given, as SVG), then each article's sentence, oldest first,
+    with the reader's answer in it highlighted."""
+    if not query:
+        return '<div class="qa-empty">Name a subject or ask a question: what each dated article says of it appears here, oldest first.</div>'
+    head = f'<div class="qa-for">Timeline of “{escape(query)}”</div>'
+    if not entries:
+        return head + '<div class="qa-empty">No dated article speaks of this.</div>'
+    items = []
+    for e in entries:
+        c = e.citation
+        quote = escape(c.quote)
+        if e.text and e.text in c.quote:
+            at = c.quote.index(e.text)
+            quote = highlight(c.quote, at, at + len(e.text))
+        items.append(
+            f'<li class="qa-timeline-entry" data-date="{escape(e.published)}">'
+            f'<div class="qa-timeline-date">{escape(spoken_date(e.published))}</div>'
+            f'<div class="qa-title">{escape(c.title)}</div>'
+            f'<div class="qa-excerpt">{quote}</div></li>'
+        )
+    return head + chart + f'<ol class="qa-timeline">{"".join(items)}</ol>'
+
+
 def corpus_panel(documents: Sequence[dict[str, Any]], total: int, offset: int = 0, query: str = "") -> str:
     """One page of the article list, starting at `offset` of the `total` articles that match `query`."""
     matching = f" matching “{escape(query)}”" if query else ""
@@ -228,6 +252,11 @@ mark.qa-tentative { background: #fff7e6; outline: 1px dashed #d97706; }
   border-radius: 4px; }
 .qa-for { font-weight: 600; margin-bottom: 0.5rem; }
 .qa-as-of { font-weight: 500; color: var(--body-text-color-subdued); }
+.qa-timeline { list-style: none; padding-left: 0; margin: 0.4rem 0 0; }
+.qa-timeline-entry { border-left: 3px solid #93c5fd; padding: 0.2rem 0 0.5rem 0.7rem; margin: 0; }
+.qa-timeline-date { font-weight: 600; font-size: 0.85rem; color: #1d4ed8; }
+.qa-chart-box svg { max-width: 100%; height: auto; }
+.qa-chart-value, .qa-chart-date { fill: var(--body-text-color); }
 .qa-earlier { font-size: 0.88rem; margin-top: 0.3rem; color: var(--body-text-color-subdued); }
 .qa-empty { color: var(--body-text-color-subdued); padding: 1rem 0.2rem; }
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.8rem;

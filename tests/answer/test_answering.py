@@ -273,3 +273,19 @@ def test_evaluation_corpus_answers_come_with_their_quote(tmp_path):
         assert_citations_exact(idx, a)
         hits += bool(a.citations) and contains_answer(a.citations[0].quote, q["answers"])
     assert hits >= 0.5 * len(questions), f"{hits}/{len(questions)} first citations hold the answer"
+
+
+def _scored(*scores: float) -> list:
+    from qa.records import Passage
+
+    return [Passage(i, f"d{i}", "t", None, None, 0, 1, "x", s, i + 1) for i, s in enumerate(scores)]
+
+
+def test_the_reader_reads_more_passages_when_retrieval_is_unsure():
+    sure = _scored(0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2)
+    assert answering.passages_to_read(sure) == answering.READ_PASSAGES
+    close = _scored(0.80, 0.79, 0.78, 0.77, 0.76, 0.75, 0.74, 0.70, 0.69)
+    assert answering.passages_to_read(close) == 7  # those within UNSURE_SHARE of the best
+    flat = _scored(*[0.5] * 12)
+    assert answering.passages_to_read(flat) == answering.MORE_PASSAGES
+    assert answering.passages_to_read(_scored(0.5, 0.5)) == 2

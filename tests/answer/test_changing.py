@@ -4,28 +4,11 @@ import json
 import re
 
 import pytest
-from conftest import shared_path
+from conftest import STORY_QUESTION as QUESTION
+from conftest import shared_path, write_story_corpus
 
 from qa.answer.changing import as_of_filters, same_answer
 from qa.errors import InputError
-
-# One story on three dates: the toll rises, so only the newest report is right today.
-STORY = [
-    ("flood-1", "2021-03-02", "Flooding in Vardania kills 54", "54"),
-    ("flood-2", "2021-03-20", "Vardania flood toll rises to 1,124", "1,124"),
-    ("flood-3", "2021-04-07", "Vardania flood toll reaches 1,217", "1,217"),
-]
-QUESTION = "How many people have died in the floods in Vardania?"
-
-
-def _article(doc_id: str, day: str, title: str, toll: str) -> dict:
-    text = (
-        f"Heavy rain has kept falling on the river valleys of Vardania, officials said on Monday. "
-        f"The floods in Vardania have killed {toll} people, the national disaster agency said. "
-        "Rescue teams are still searching villages along the river, and roads to the north remain closed. "
-        "Aid groups have asked for boats, tents and clean water."
-    )
-    return {"id": doc_id, "title": title, "published": day, "text": text}
 
 
 def _figure(text: str | None) -> str | None:
@@ -40,9 +23,7 @@ def story_index(tmp_path_factory):
     from qa.indexing.build import build_index
 
     folder = tmp_path_factory.mktemp("story")
-    corpus = folder / "story.jsonl"
-    corpus.write_text("".join(json.dumps(_article(*row)) + "\n" for row in STORY), encoding="utf-8")
-    build_index([corpus], folder / "index", progress=False)
+    build_index([write_story_corpus(folder)], folder / "index", progress=False)
     idx = load_index(folder / "index")
     yield idx
     idx.close()

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from conftest import ANSWER_KEYS, CORPUS, ROOT, require_browser
+from conftest import ANSWER_KEYS, CORPUS, ROOT, STORY_QUESTION, require_browser, write_story_corpus
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -504,3 +504,41 @@ def test_browser_searches_and_pages_the_article_list(browser, many_articles_serv
     shows(f"1–{PAGE_SIZE} of {total} articles", "", 0)
     assert problems == [], problems
     page.close()
+
+
+@pytest.fixture(scope="module")
+def story_server(tmp_path_factory):
+    """`python serve.py` on one story told on three dates, its toll rising (conftest's STORY)."""
+    base = tmp_path_factory.mktemp("story")
+    yield from start_server(base, write_story_corpus(base))
+
+
+def test_browser_shows_as_of_the_earlier_reports_and_a_timeline(browser, story_server):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    try:
+        page.goto(story_server["url"])
+        page.wait_for_selector("#question textarea")
+        ask(page, STORY_QUESTION)
+        reply = page.locator("#chat [data-testid=bot]").last.inner_text()
+        assert re.search(r"1,217( people)? \(as of 7 April 2021\)", reply), reply
+        assert re.search(r"Earlier: 1,124( people)? on 20 March 2021 · 54( people)? on 2 March 2021", reply), reply
+        page.locator("#sources .qa-earlier-head").wait_for()
+        dates = page.locator("#sources .qa-source .qa-meta").all_inner_texts()
+        assert dates == ["2021-04-07", "2021-03-20", "2021-03-02"], dates  # the answer's, then earlier, newest first
+
+        page.get_by_role("tab", name="Timeline").click()
+        box = page.locator("#timeline-query input, #timeline-query textarea")
+        box.fill(STORY_QUESTION)
+        page.locator("#timeline-show").click()
+        entries = page.locator("#timeline .qa-timeline-entry")
+        entries.nth(2).wait_for(timeout=60_000)
+        assert [entries.nth(i).get_attribute("data-date") for i in range(3)] == [
+            "2021-03-02",
+            "2021-03-20",
+            "2021-04-07",
+        ]
+        assert page.locator("#timeline svg.qa-chart circle").count() == 3
+        assert page.locator("#timeline mark").first.inner_text() in ("54", "54 people")
+        page.screenshot(path=str(story_server["base"] / "timeline.png"))  # kept for a look when the test fails
+    finally:
+        page.close()

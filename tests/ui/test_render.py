@@ -169,3 +169,21 @@ def test_an_unchanged_answer_shows_no_as_of():
 
     text = _unescape(chat_reply(replace(answer, earlier=())))
     assert "as of" not in text and "Earlier" not in text
+
+
+def test_the_timeline_panel_lists_dates_oldest_first_with_answers_marked():
+    from qa.records import TimelineEntry
+    from qa.ui.render import timeline_panel
+
+    answer, docs = _story_answer()
+    cites = [answer.citations[0], *(r.citation for r in answer.earlier)]
+    entries = [
+        TimelineEntry(c.published, c, c.quote.split()[-2], None) for c in sorted(cites, key=lambda c: c.published)
+    ]
+    entries[0] = TimelineEntry(entries[0].published, entries[0].citation, None)  # no answer read in this one
+    html_text = timeline_panel("What is <the> toll?", entries, '<svg class="qa-chart"></svg>')
+    assert [d for d in re.findall(r'data-date="([^"]+)"', html_text)] == ["2020-03-02", "2020-03-20", "2020-04-07"]
+    assert html_text.count("<mark>") == 2 and "<mark>1,217</mark>" in html_text
+    assert "2 March 2020" in html_text and '<svg class="qa-chart">' in html_text and "<the>" not in html_text
+    assert "No dated article" in timeline_panel("toll", [])
+    assert "Name a subject" in timeline_panel("", [])
