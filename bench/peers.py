@@ -12,8 +12,9 @@ gold document's rank gives Recall@1/5. Retrieval latency includes embedding the 
 Build time excludes loading the model for every system (each loads it before the clock starts).
 
 Passages are embedded by the bundled all-MiniLM-L6-v2 in every system. Questions are embedded by it too,
-except in `qa` (this project as shipped: its question encoder, qa.encoders.question_model) and
-`haystack-qe` (Haystack's text embedder given that encoder's folder by path). So `qa` against `qa-minilm`
+except in `qa` (this project as shipped: its question encoder when it ships one, qa.encoders.question_model,
+or the one --question-model names) and `haystack-qe` (Haystack's text embedder given that encoder's folder
+by path). So `qa` against `qa-minilm`
 (this project with the bundled model for questions too) is the model's gain, and `qa-minilm` against the
 peers the pipeline's. txtai embeds questions and passages with one model, so it has no such row.
 
@@ -44,6 +45,8 @@ from bench.common import ROOT, SHARED, load_questions, machine, percentiles, wri
 
 K = 20
 SYSTEMS = ("qa", "qa-minilm", "txtai", "haystack", "haystack-qe")
+# haystack-qe needs a question encoder: one shipped in the package or one named with --question-model.
+DEFAULT_SYSTEMS = ("qa", "qa-minilm", "txtai", "haystack")
 # The package each peer is imported from (installed by the `bench` extra).
 PACKAGES = {"txtai": "txtai", "haystack": "haystack", "haystack-qe": "haystack"}
 
@@ -95,12 +98,15 @@ def _measure(questions: list[dict], search, build_s: float, chunks: int, base: f
 
 
 def _question_encoder_path() -> str:
-    """The folder of this project's question encoder (put together from the package on first use)."""
-    from qa.encoders.question_model import shipped_question_encoder
+    """The folder of this project's question encoder: $QA_QUESTION_MODEL (--question-model), else the shipped one."""
+    from qa.encoders.question_model import SAME_AS_INDEX, shipped_question_encoder
 
+    chosen = os.environ.get("QA_QUESTION_MODEL")
+    if chosen and chosen != SAME_AS_INDEX:
+        return chosen
     ref = shipped_question_encoder()
     if ref is None:
-        raise SystemExit("this package ships no question encoder (qa/models/question-encoder)")
+        raise SystemExit("no question encoder: the package ships none; give one with --question-model DIR")
     return str(ref.path)
 
 
@@ -499,7 +505,15 @@ def main() -> int:
     ap.add_argument("--set", type=Path, default=SHARED / "eval" / "squad2-tune", help="evaluation set folder")
     ap.add_argument("--questions", type=int, default=600, help="questions for recall and latency (default: 600)")
     ap.add_argument("--scale-chunks", type=int, default=100_000, help="size of the scale index (default: 100000)")
-    ap.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated subset of {','.join(SYSTEMS)}")
+    ap.add_argument(
+        "--systems", default=",".join(DEFAULT_SYSTEMS), help=f"comma-separated subset of {','.join(SYSTEMS)}"
+    )
+    ap.add_argument(
+        "--question-model",
+        metavar="DIR",
+        help="a question encoder folder (bench/train_encoder.py's OUT/model) for the qa and haystack-qe rows; "
+        "default: the shipped one",
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: 40 articles, 30 questions, 3000-chunk scale index")
     ap.add_argument("--no-scale", action="store_true", help="skip the scale run")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -511,6 +525,8 @@ def main() -> int:
     if args.child:
         child(args.child, args.work)
         return 0
+    if args.question_model:
+        os.environ["QA_QUESTION_MODEL"] = str(Path(args.question_model).resolve())  # the children inherit it
     if args.quick:
         args.questions, args.scale_chunks = min(args.questions, 30), min(args.scale_chunks, 3000)
     systems = [s for s in args.systems.split(",") if s]
