@@ -65,11 +65,21 @@ def answer_as_of(
     filters = as_of_filters(as_of, filters)
     answer = answer_question(index, question, history, k, **filters)
     asked = clean_question(question)
-    if answer.resolved_question == asked and any(p.published for p in answer.passages):
+    if answer.resolved_question == asked and asks_how_things_stand(asked) and any(p.published for p in answer.passages):
         # A follow-up is answered about the conversation's story as it stands; only a question asked afresh is
         # read across the story's dates.
         answer = newest_report(index, asked, answer, filters)
     return resolved_days(replace(answer, as_of=answer.as_of or _answer_date(answer)))
+
+
+_AUXILIARY = re.compile(r"\b(is|are|has|have|does|do|can|will|did|was|were|had)\b", re.I)
+
+
+def asks_how_things_stand(question: str) -> bool:
+    """False for a question about a past event ("On which day did…", "How many had died when…"), whose answer
+    later reports do not change; True for one about how things stand ("How many have died?", "Is it…?")."""
+    first = _AUXILIARY.search(question)
+    return first is None or first.group(1).lower() not in ("did", "was", "were", "had")
 
 
 def resolved_days(answer: Answer) -> Answer:

@@ -88,3 +88,14 @@ def test_on_the_corpus_a_changed_answer_comes_from_the_newest_article_with_the_e
     assert answer.earlier and all(r.published < answer.as_of for r in answer.earlier)
     for r in answer.earlier:
         assert idx.document(r.citation.doc_id).text[r.citation.start : r.citation.end] == r.citation.quote
+
+
+def test_only_questions_about_how_things_stand_are_answered_by_the_newest_report():
+    from qa.answer.changing import asks_how_things_stand
+
+    assert asks_how_things_stand("How many people have died in the floods?")
+    assert asks_how_things_stand("What category is Hurricane Dorian?")
+    assert asks_how_things_stand("Roughly how many women work in the division?")
+    assert not asks_how_things_stand("On which day did the protests begin?")
+    assert not asks_how_things_stand("How many deaths had been recorded when cases hit one million?")
+    assert not asks_how_things_stand("Who was elected mayor in 2019?")
