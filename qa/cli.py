@@ -425,9 +425,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    from qa.answer.timeline import chart_points
     from qa.index import load_index
-    from qa.ui.chart import write_chart
+    from qa.ui.chart import chart_points, write_chart
 
     if args.plot and Path(args.plot).suffix.lower() not in (".svg", ".png"):
         raise QAError(f"--plot writes .svg or .png files, not {Path(args.plot).name!r}")

@@ -47,9 +47,3 @@ def timeline(index: Index, query: str, as_of: str | None = None, **filters: Any)
         value = number_in(answer)
         entries.append(TimelineEntry(c.passage.published or "", citations[0], answer, value))
     return tuple(sorted(entries, key=lambda e: (e.published, e.citation.doc_id)))
-
-
-def chart_points(entries: tuple[TimelineEntry, ...]) -> list[tuple[str, float]]:
-    """(date, number) of the entries that give a number; empty unless two or more do."""
-    points = [(e.published, e.value) for e in entries if e.value is not None]
-    return points if len(points) >= 2 else []

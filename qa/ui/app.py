@@ -136,8 +136,7 @@ class App:
 
     def timeline_view(self, query: str, as_of: str = "") -> str:
         """The Timeline tab's HTML for `query`: the chart of its numbers and each article's sentence."""
-        from qa.answer.timeline import chart_points
-        from qa.ui.chart import svg_chart
+        from qa.ui.chart import chart_points, svg_chart
 
         query = (query or "").strip()
         if not query:

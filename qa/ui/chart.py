@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 from qa.errors import InputError
+from qa.records import TimelineEntry
 
 WIDTH, HEIGHT, MARGIN = 560, 240, 48
+
+
+def chart_points(entries: Sequence[TimelineEntry]) -> list[tuple[str, float]]:
+    """(date, number) of the timeline entries that give a number; empty unless two or more do."""
+    points = [(e.published, e.value) for e in entries if e.value is not None]
+    return points if len(points) >= 2 else []
 
 
 def _layout(points: list[tuple[str, float]]) -> list[tuple[float, float, str, float]]:

@@ -3,8 +3,9 @@
 import pytest
 from conftest import STORY, STORY_QUESTION, write_story_corpus
 
-from qa.answer.timeline import chart_points, number_in
+from qa.answer.timeline import number_in
 from qa.errors import InputError
+from qa.ui.chart import chart_points
 
 
 @pytest.fixture(scope="module")
