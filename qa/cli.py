@@ -328,7 +328,7 @@ def _print_answer(answer, asked_as_of: bool = False) -> None:
                 print(f"  - {p.title} ({p.published or 'undated'}) [{p.start}:{p.end}]")
         return
     as_of = f" (as of {spoken_date(answer.as_of)})" if answer.as_of and (answer.earlier or asked_as_of) else ""
-    print(f"{answer.text}{as_of}  (confidence {answer.confidence:.2f})")
+    print(f"{answer.shown_text}{as_of}  (confidence {answer.confidence:.2f})")
     _print_citations(answer.citations)
     if answer.earlier:
         print("Earlier: " + " · ".join(f"{r.text} on {spoken_date(r.published)}" for r in answer.earlier))

@@ -139,12 +139,21 @@ class Answer:
     as_of: str | None = None
     # Earlier articles that answered otherwise, newest first.
     earlier: tuple[Report, ...] = ()
+    # The answer as shown, with the date a day written relative to its article stands for:
+    # "Monday (31 December 2018)"; None when the answer names no such day. `text` stays the quoted span.
+    text_with_dates: str | None = None
+
+    @property
+    def shown_text(self) -> str | None:
+        """The answer as people read it: with the dates of its relative days when it has them."""
+        return self.text_with_dates or self.text
 
     def to_dict(self) -> dict[str, Any]:
         """The object `qa ask --json` prints."""
         return {
             "question": self.question,
             "answer": self.text,
+            "answer_with_dates": self.text_with_dates,
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
             "answer_span": self.span.to_dict() if self.span else None,

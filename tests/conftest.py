@@ -18,6 +18,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ANSWER_KEYS = {
     "question",
     "answer",
+    "answer_with_dates",
     "abstained",
     "confidence",
     "answer_span",

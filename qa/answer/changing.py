@@ -83,15 +83,16 @@ def asks_how_things_stand(question: str) -> bool:
 
 
 def resolved_days(answer: Answer) -> Answer:
-    """The answer with a day written relative to its article's publication ("Monday") followed by the date it
-    stands for: "Monday (31 December 2018)"."""
+    """The answer with `text_with_dates`: a day written relative to its article's publication ("Monday") followed
+    by the date it stands for, "Monday (31 December 2018)" (`text` stays the span the reader quoted)."""
     span = answer.span
     if not answer.text or span is None or not span.published:
         return answer
     days = [iso for s, e, iso in relative_dates(answer.text, span.published)]
     if not days:
         return answer
-    return replace(answer, text=f"{answer.text} ({', '.join(spoken_date(d) for d in dict.fromkeys(days))})")
+    dated = f"{answer.text} ({', '.join(spoken_date(d) for d in dict.fromkeys(days))})"
+    return replace(answer, text_with_dates=dated)
 
 
 def _answer_date(answer: Answer) -> str | None:

@@ -104,7 +104,7 @@ def chat_reply(answer: Answer) -> str:
     if answer.as_of and answer.earlier:
         as_of = f' <span class="qa-as-of">(as of {escape(spoken_date(answer.as_of))})</span>'
     return (
-        f'<div class="qa-answer"><div class="qa-short">{escape(answer.text)}{as_of} {markers}</div>'
+        f'<div class="qa-answer"><div class="qa-short">{escape(answer.shown_text)}{as_of} {markers}</div>'
         f"{cites}{earlier_line(answer)}"
         f'<div class="qa-conf">confidence {answer.confidence:.0%}</div></div>'
     )

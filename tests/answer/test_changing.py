@@ -58,7 +58,8 @@ def test_as_of_answers_from_the_articles_published_by_then(story_index):
 
 def test_a_day_written_relative_to_the_article_is_resolved(story_index):
     answer = story_index.answer("When did officials say the rain kept falling?")
-    assert answer.text == "Monday (1 March 2021)", answer.text
+    assert answer.text == "Monday" and answer.shown_text == "Monday (1 March 2021)", answer
+    assert answer.to_dict()["answer_with_dates"] == "Monday (1 March 2021)"
 
 
 def test_as_of_must_be_a_date():
