@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import QAError
-from qa.records import Answer, Chunk, Citation, Document, Passage
+from qa.records import Answer, Chunk, Citation, Document, Passage, Report, TimelineEntry
 
 if TYPE_CHECKING:
     from qa.index import Index
@@ -27,6 +27,8 @@ __all__ = [
     "Index",
     "Passage",
     "QAError",
+    "Report",
+    "TimelineEntry",
     "answer",
     "build_index",
     "load_index",
@@ -35,11 +37,14 @@ __all__ = [
 _open: dict[str, Index] = {}
 
 
-def load_index(index_dir: str | Path = "index", model: str | None = None, ray: str | None = None) -> Index:
-    """Open a built index, sharded or not (see `qa.index.Index`); `ray` serves its shards from a Ray cluster."""
+def load_index(
+    index_dir: str | Path = "index", model: str | None = None, ray: str | None = None, question_model: str | None = None
+) -> Index:
+    """Open a built index, sharded or not (see `qa.index.Index`); `ray` serves its shards from a Ray cluster;
+    `question_model` embeds the questions (qa.encoders.question_model)."""
     from qa.index import load_index as _load
 
-    return _load(index_dir, model=model, ray=ray)
+    return _load(index_dir, model=model, ray=ray, question_model=question_model)
 
 
 def build_index(corpus, index_dir: str | Path = "index", model: str | None = None, progress: bool = False) -> Index:
