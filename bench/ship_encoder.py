@@ -10,13 +10,12 @@ written by hand beside it.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ship_reader import ship_layers  # noqa: E402
+from bench.ship_reader import ship_command, ship_layers  # noqa: E402
 from qa.encoders.models import DEFAULT_MODEL  # noqa: E402
 from qa.encoders.question_model import CARD, SHIPPED_QUESTION_ENCODER  # noqa: E402
 
@@ -29,13 +28,8 @@ def ship(folder: Path, target: Path = SHIPPED_QUESTION_ENCODER) -> dict[str, int
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("folder", type=Path, help="the trained sentence-transformers folder (train_encoder.py's OUT/model)")
-    p.add_argument("--target", type=Path, default=SHIPPED_QUESTION_ENCODER)
-    args = p.parse_args(argv)
-    for name, size in ship(args.folder, args.target).items():
-        print(f"{name:24} {size / 1e6:8.2f} MB")
-    return 0
+    trained = "the trained sentence-transformers folder (train_encoder.py's OUT/model)"
+    return ship_command(argv, __doc__, ship, SHIPPED_QUESTION_ENCODER, trained)
 
 
 if __name__ == "__main__":

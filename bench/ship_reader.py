@@ -55,14 +55,21 @@ def ship(hf_folder: Path, target: Path = SHIPPED_READER) -> dict[str, int]:
     return ship_layers(hf_folder, target, "reader.json", FROM_BASE)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("hf_folder", type=Path, help="the trained Hugging Face folder (train_reader.py's OUT/hf)")
-    p.add_argument("--target", type=Path, default=SHIPPED_READER)
+def ship_command(argv: list[str] | None, doc: str, ship_into, target: Path, trained: str) -> int:
+    """A ship script's command line: FOLDER (described by `trained`) [--target DIR]; prints the files' sizes."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder", type=Path, help=trained)
+    p.add_argument("--target", type=Path, default=target)
     args = p.parse_args(argv)
-    for name, size in ship(args.hf_folder, args.target).items():
+    for name, size in ship_into(args.folder, args.target).items():
         print(f"{name:24} {size / 1e6:8.2f} MB")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return ship_command(
+        argv, __doc__, ship, SHIPPED_READER, "the trained Hugging Face folder (train_reader.py's OUT/hf)"
+    )
 
 
 if __name__ == "__main__":

@@ -94,6 +94,19 @@ def write_story_corpus(folder: Path) -> Path:
     return corpus
 
 
+@pytest.fixture(scope="module")
+def story_index(tmp_path_factory):
+    """An open index of STORY's three articles."""
+    from qa.index import load_index
+    from qa.indexing.build import build_index
+
+    folder = tmp_path_factory.mktemp("story")
+    build_index([write_story_corpus(folder)], folder / "index", progress=False)
+    idx = load_index(folder / "index")
+    yield idx
+    idx.close()
+
+
 def under_ci(env: Mapping[str, str] = os.environ) -> bool:
     """True when the CI variable is set to a true value, as CI services and `.ci/run` do."""
     return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")

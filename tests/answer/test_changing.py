@@ -5,7 +5,7 @@ import re
 
 import pytest
 from conftest import STORY_QUESTION as QUESTION
-from conftest import shared_path, write_story_corpus
+from conftest import shared_path
 
 from qa.answer.changing import as_of_filters, same_answer
 from qa.errors import InputError
@@ -15,18 +15,6 @@ def _figure(text: str | None) -> str | None:
     """The number an answer gives, without the words around it."""
     found = re.search(r"\d[\d,]*", text or "")
     return found.group() if found else None
-
-
-@pytest.fixture(scope="module")
-def story_index(tmp_path_factory):
-    from qa.index import load_index
-    from qa.indexing.build import build_index
-
-    folder = tmp_path_factory.mktemp("story")
-    build_index([write_story_corpus(folder)], folder / "index", progress=False)
-    idx = load_index(folder / "index")
-    yield idx
-    idx.close()
 
 
 def test_the_newest_report_answers_as_of_its_date(story_index):

@@ -1,23 +1,11 @@
 """A subject across articles, oldest first, on the story told on three dates with a rising toll."""
 
 import pytest
-from conftest import STORY, STORY_QUESTION, write_story_corpus
+from conftest import STORY, STORY_QUESTION
 
 from qa.answer.timeline import number_in
 from qa.errors import InputError
 from qa.ui.chart import chart_points
-
-
-@pytest.fixture(scope="module")
-def story_index(tmp_path_factory):
-    from qa.index import load_index
-    from qa.indexing.build import build_index
-
-    folder = tmp_path_factory.mktemp("timeline")
-    build_index([write_story_corpus(folder)], folder / "index", progress=False)
-    idx = load_index(folder / "index")
-    yield idx
-    idx.close()
 
 
 def test_numbers_are_read_from_answers():
