@@ -426,22 +426,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_timeline(args: argparse.Namespace) -> int:
     from qa.index import load_index
-    from qa.ui.chart import chart_points, write_chart
+    from qa.ui.chart import chart_format, chart_points, write_chart
 
-    if args.plot and Path(args.plot).suffix.lower() not in (".svg", ".png"):
-        raise QAError(f"--plot writes .svg or .png files, not {Path(args.plot).name!r}")
+    if args.plot:
+        chart_format(args.plot)  # a wrong file name fails before the index is opened
     idx = load_index(args.index, reader=args.reader)
     entries = idx.timeline(args.query, as_of=args.as_of)
-    points = chart_points(entries)
     if args.json:
         print(json.dumps({"query": args.query, "entries": [e.to_dict() for e in entries]}, ensure_ascii=False))
     elif not entries:
         print("No dated article speaks of this.")
-    for e in entries if not args.json else ():
-        c = e.citation
-        said = f"{e.text} — " if e.text else ""
-        print(f'{e.published}  {c.title} [{c.doc_id}:{c.start}-{c.end}]\n    {said}"{c.quote}"')
+    else:
+        for e in entries:
+            c = e.citation
+            said = f"{e.text} — " if e.text else ""
+            print(f'{e.published}  {c.title} [{c.doc_id}:{c.start}-{c.end}]\n    {said}"{c.quote}"')
     if args.plot:
+        points = chart_points(entries)
         target = write_chart(points, args.query, args.plot)
         print(f"chart of {len(points)} numbers written to {target}", file=sys.stderr)
     return 0

@@ -172,24 +172,20 @@ def open_set_index(
     set_dir: Path, index_dir: Path | None, progress: bool, reader: str | None = None, question_model: str | None = None
 ):
     """The index to evaluate with: `index_dir` as given, or the set's default one, built when stale."""
-    from functools import partial
-
-    from qa.index import load_index as load
+    from qa.index import load_index
     from qa.indexing.build import build_index
-
-    load_index = partial(load, question_model=question_model)
 
     corpus = set_dir / CORPUS_FILE
     if index_dir is not None and (index_dir / "CURRENT").exists():
-        return load_index(index_dir, reader=reader)
+        return load_index(index_dir, reader=reader, question_model=question_model)
     target = index_dir or default_index_dir(set_dir)
     if index_dir is None and _index_matches(target, corpus):
-        return load_index(target, reader=reader)
+        return load_index(target, reader=reader, question_model=question_model)
     if progress:
         print(f"building the index of {corpus} in {target}", file=sys.stderr)
     target.parent.mkdir(parents=True, exist_ok=True)
     build_index([corpus], target, progress=progress)
-    return load_index(target, reader=reader)
+    return load_index(target, reader=reader, question_model=question_model)
 
 
 # ---------------------------------------------------------------- running

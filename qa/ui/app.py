@@ -130,7 +130,7 @@ class App:
         import gradio as gr
 
         try:
-            return [e.to_dict() for e in self.index.timeline(query, as_of=as_of_date(as_of) if as_of else None)]
+            return [e.to_dict() for e in self.index.timeline(query, as_of=as_of_date(as_of))]
         except QAError as exc:
             raise gr.Error(str(exc)) from None
 
@@ -142,7 +142,7 @@ class App:
         if not query:
             return timeline_panel("", ())
         try:
-            entries = self.index.timeline(query, as_of=as_of_date(as_of) if as_of else None)
+            entries = self.index.timeline(query, as_of=as_of_date(as_of))
         except QAError as exc:
             return error_reply(str(exc))
         points = chart_points(entries)

@@ -76,12 +76,18 @@ def png_chart(points: list[tuple[str, float]], title: str, target: Path) -> None
     image.save(target, format="PNG")
 
 
+def chart_format(target: str | Path) -> str:
+    """The chart format a file name asks for (".svg" or ".png"); InputError for any other."""
+    suffix = Path(target).suffix.lower()
+    if suffix not in (".svg", ".png"):
+        raise InputError(f"--plot writes .svg or .png files, not {Path(target).name!r}")
+    return suffix
+
+
 def write_chart(points: list[tuple[str, float]], title: str, target: str | Path) -> Path:
     """Write the chart to `target`: SVG or PNG by its suffix."""
     target = Path(target)
-    suffix = target.suffix.lower()
-    if suffix not in (".svg", ".png"):
-        raise InputError(f"--plot writes .svg or .png files, not {target.name!r}")
+    suffix = chart_format(target)
     if not points:
         raise InputError("no chart: fewer than two of the articles give a number for this subject")
     try:
