@@ -322,6 +322,8 @@ def figures(outcomes: Sequence[Outcome], answers: bool = True) -> dict[str, Any]
             ),
             "f1": _ratio(sum(o.f1 for o in answerable), len(answerable)),
             "span_hit@1": _ratio(sum(_span_hit(o) for o in answerable), len(answerable)),
+            # SQuAD 2.0's figure: every question counts, an unanswerable one as 1 when answering abstained.
+            "overall_f1": _ratio(sum(o.f1 for o in outcomes), len(outcomes)),
         }
         abstained_right = sum(o.answer.abstained for o in unanswerable)
         abstained_wrong = sum(o.answer.abstained for o in answerable)
@@ -413,7 +415,7 @@ def format_report(result: dict[str, Any]) -> str:
     section("retrieval (gold document)", result["retrieval"])
     if result.get("reranked"):
         section("answer passages, reranked by the reader (gold document)", result["reranked"])
-    section("answers (answerable questions)", result["answers"])
+    section("answers (answerable questions; overall_f1 over all, abstaining right on the rest)", result["answers"])
     section("abstention (unanswerable questions)", result["abstention"])
     if result.get("by_kind"):
         lines.extend(_kind_table(result["by_kind"]))

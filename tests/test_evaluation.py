@@ -111,9 +111,12 @@ def test_whole_run_reports_every_metric_and_reuses_its_index(eval_set):
     assert result["by_kind"] is None, "the set's questions have no kind"
     assert set(result["calibration"]) == {"ece", "count", "bands"} and len(result["calibration"]["bands"]) == 10
     assert set(result["retrieval"]) == set(result["reranked"]) == {"recall@1", "recall@5", "recall@10", "mrr@10"}
-    assert set(result["answers"]) == {"exact_match", "f1", "span_hit@1"}
+    assert set(result["answers"]) == {"exact_match", "f1", "span_hit@1", "overall_f1"}
     assert set(result["abstention"]) == {"precision", "recall"}
     assert (result["n_questions"], result["n_answerable"]) == (4, 3)
+    answers, abstention = result["answers"], result["abstention"]
+    unanswerable_right = abstention["recall"] * 1  # the set has one unanswerable question
+    assert answers["overall_f1"] == pytest.approx((3 * answers["f1"] + unanswerable_right) / 4)
     for group in ("retrieval", "answers", "abstention"):
         assert all(0.0 <= v <= 1.0 for v in result[group].values())
     r = result["retrieval"]
