@@ -1,4 +1,4 @@
-from qa.answer.questions import conversation_context, is_follow_up, reader_question, rewrite_follow_up
+from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
 from qa.records import Answer
 
 
@@ -33,3 +33,19 @@ def test_reader_question_names_who_the_pronoun_is():
     assert reader_question("Where did he travel?", []) == "Where did he travel?"
     abstained = [Answer("Who won the cup?", None, True, 0.1)]
     assert reader_question("Where did he travel?", abstained) == "Where did he travel?"
+
+
+def test_a_question_typed_without_its_mark_gets_one():
+    assert clean_question("  who proposed the 3+3 format ") == "who proposed the 3+3 format?"
+    assert clean_question("in which city did they meet") == "in which city did they meet?"
+    assert clean_question("Is the bill withdrawn") == "Is the bill withdrawn?"
+    # Already ended, or not a question: left as typed.
+    for text in ("Who proposed it?", "Tell me who proposed it.", "Lavrov 3+3 format", "Caspian talks"):
+        assert clean_question(text) == text
+
+
+def test_the_same_answer_with_or_without_the_question_mark(default_index):
+    asked = default_index.answer("Who is the spokesperson of the Russian Foreign Ministry?")
+    typed = default_index.answer("who is the spokesperson of the russian foreign ministry")
+    assert (typed.text, typed.abstained, typed.confidence) == (asked.text, asked.abstained, asked.confidence)
+    assert [c.start for c in typed.citations] == [c.start for c in asked.citations]
