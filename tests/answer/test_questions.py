@@ -40,8 +40,17 @@ def test_a_question_typed_without_its_mark_gets_one():
     assert clean_question("in which city did they meet") == "in which city did they meet?"
     assert clean_question("Is the bill withdrawn") == "Is the bill withdrawn?"
     # Already ended, or not a question: left as typed.
-    for text in ("Who proposed it?", "Tell me who proposed it.", "Lavrov 3+3 format", "Caspian talks"):
+    for text in ("Who proposed it?", "The talks were held where.", "Lavrov 3+3 format", "Caspian talks"):
         assert clean_question(text) == text
+
+
+def test_the_question_inside_a_request_is_the_one_read():
+    assert clean_question("Can you tell me who proposed the 3+3 format?") == "Who proposed the 3+3 format?"
+    assert clean_question("please tell me when the article was published") == "When the article was published?"
+    assert clean_question("I'd like to know which countries would take part.") == "Which countries would take part?"
+    assert clean_question("Do you know, who met Lavrov") == "Who met Lavrov?"
+    # A request that wraps no question is left as it is.
+    assert clean_question("Tell me about the Caspian talks") == "Tell me about the Caspian talks"
 
 
 def test_the_same_answer_with_or_without_the_question_mark(default_index):
@@ -49,3 +58,6 @@ def test_the_same_answer_with_or_without_the_question_mark(default_index):
     typed = default_index.answer("who is the spokesperson of the russian foreign ministry")
     assert (typed.text, typed.abstained, typed.confidence) == (asked.text, asked.abstained, asked.confidence)
     assert [c.start for c in typed.citations] == [c.start for c in asked.citations]
+    requested = default_index.answer("Could you tell me who the spokesperson of the Russian Foreign Ministry is")
+    plain = default_index.answer("Who the spokesperson of the Russian Foreign Ministry is?")
+    assert (requested.text, requested.confidence) == (plain.text, plain.confidence)
