@@ -39,6 +39,8 @@ def test_a_question_typed_without_its_mark_gets_one():
     assert clean_question("  who proposed the 3+3 format ") == "who proposed the 3+3 format?"
     assert clean_question("in which city did they meet") == "in which city did they meet?"
     assert clean_question("Is the bill withdrawn") == "Is the bill withdrawn?"
+    assert clean_question("Who proposed the 3+3 format.") == "Who proposed the 3+3 format?"
+    assert clean_question("Which company sued the U.S.") == "Which company sued the U.S."
     # Already ended, or not a question: left as typed.
     for text in ("Who proposed it?", "The talks were held where.", "Lavrov 3+3 format", "Caspian talks"):
         assert clean_question(text) == text
