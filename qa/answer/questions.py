@@ -37,7 +37,8 @@ _ASKING_START = re.compile(
 
 
 def clean_question(question: Any) -> str:
-    """A question fit to search with (one typed without its question mark given one), or InputError saying why not."""
+    """A question fit to search with, or InputError saying why not: the question inside a request ("Can you tell
+    me who…") taken out of it, and one typed without its question mark, or with a full stop, given one."""
     if not isinstance(question, str):
         raise InputError("the question must be text")
     # Control characters carry nothing a search can use.
