@@ -314,6 +314,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 def _print_answer(answer, asked_as_of: bool = False) -> None:
     from qa.ingest.dates import spoken_date
 
+    if answer.read_as:
+        print(f"Read as: {answer.read_as}")
     guess = answer.best_guess
     if guess is not None:
         # Worded so that it cannot be read as an answer, and quoted as one, so it can be checked.

@@ -22,6 +22,7 @@ from qa.errors import IndexCorruptError, IndexMismatchError, InputError
 from qa.records import Answer, Document, Passage, TimelineEntry
 from qa.search.retrieval import Filters, hybrid_search
 from qa.search.sharded import ShardBackend, ShardedStore, open_generation
+from qa.search.spelling import corrected_question
 from qa.store.generations import CURRENT, Manifest, Store, current_generation
 
 _QUERY_CACHE = 256
@@ -158,7 +159,7 @@ class Index:
     ) -> list[Passage]:
         """The `k` passages that best match the question, fused from dense and lexical search;
         `author` matches a name in the byline, `site` the site's name or web host."""
-        question = clean_question(question)
+        question = corrected_question(clean_question(question), self.store.term_frequency)
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise InputError(f"k must be a positive whole number, not {k!r}")
         k = min(k, 100)

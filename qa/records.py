@@ -142,6 +142,9 @@ class Answer:
     # The answer as shown, with the date a day written relative to its article stands for:
     # "Monday (31 December 2018)"; None when the answer names no such day. `text` stays the quoted span.
     text_with_dates: str | None = None
+    # The question as read when a word typed with a slip was read as the indexed word meant ("Karantaka" as
+    # "Karnataka"); None when it was read as typed.
+    read_as: str | None = None
 
     @property
     def shown_text(self) -> str | None:
@@ -152,6 +155,7 @@ class Answer:
         """The object `qa ask --json` prints."""
         return {
             "question": self.question,
+            "read_as": self.read_as,
             "answer": self.text,
             "answer_with_dates": self.text_with_dates,
             "abstained": self.abstained,

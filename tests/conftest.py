@@ -17,6 +17,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 # The keys of the object `qa ask --json` and the /ask endpoint return.
 ANSWER_KEYS = {
     "question",
+    "read_as",
     "answer",
     "answer_with_dates",
     "abstained",

@@ -178,6 +178,15 @@ def test_ask_json_lines_from_stdin_with_follow_ups_and_abstention(built_index):
     assert travel["answer"] == "Moscow", "the follow-up is resolved from the previous question"
 
 
+def test_ask_says_how_it_read_a_question_typed_with_a_slip(built_index):
+    out = run("ask", "Who proposed the 3+3 dicsussions?", "--index", built_index, check=True).stdout
+    lines = out.splitlines()
+    assert lines[0] == "Read as: Who proposed the 3+3 discussions?"
+    assert "Lavrov" in lines[1]
+    plain = run("ask", "Who proposed the 3+3 discussions?", "--index", built_index, check=True).stdout
+    assert "Read as" not in plain and plain.splitlines()[0] == lines[1]
+
+
 def test_ask_abstains_in_words(built_index, reader_with_thresholds):
     """With no candidate worth showing (the reader shows none below the answering threshold), it says so."""
     never = str(reader_with_thresholds(0.999, 1.0))

@@ -23,6 +23,7 @@ from qa.answer.reader import Reader, ReadSpan
 from qa.ingest.text import holding_sentences, split_sentences
 from qa.records import Answer, Citation, Document, Guess, Passage
 from qa.search.retrieval import STOPWORDS
+from qa.search.spelling import corrected_question
 
 
 class Index(Protocol):
@@ -322,8 +323,16 @@ def passages_to_read(passages: Sequence[Passage]) -> int:
 def answer_question(
     index: Index, question: str, history: Sequence[Any] | None = None, k: int = 5, **filters: Any
 ) -> Answer:
-    """Answer `question` from `index`; `history` holds earlier turns (Answers, questions or (q, a) pairs)."""
-    question = clean_question(question)
+    """Answer `question` from `index`; `history` holds earlier turns (Answers, questions or (q, a) pairs). A word
+    typed with a slip is read as the indexed word meant, and the answer says how the question was read."""
+    typed = clean_question(question)
+    read = corrected_question(typed, index.store.term_frequency)
+    answer = _answer_read(index, read, history, k, **filters)
+    return answer if read == typed else replace(answer, question=typed, read_as=read)
+
+
+def _answer_read(index: Index, question: str, history: Sequence[Any] | None, k: int, **filters: Any) -> Answer:
+    """The answer to a clean, corrected question."""
     about_article = answer_about_article(index, question, history, k, **filters)
     if about_article is not None:
         return about_article

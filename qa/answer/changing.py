@@ -64,7 +64,7 @@ def answer_as_of(
     answer differently, the newest answers, with `as_of` and the `earlier` different answers."""
     filters = as_of_filters(as_of, filters)
     answer = answer_question(index, question, history, k, **filters)
-    asked = clean_question(question)
+    asked = answer.read_as or clean_question(question)
     if answer.resolved_question == asked and asks_how_things_stand(asked) and any(p.published for p in answer.passages):
         # A follow-up is answered about the conversation's story as it stands; only a question asked afresh is
         # read across the story's dates.
@@ -184,6 +184,7 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
         span,
         as_of=newest.passage.published,
         earlier=tuple(sorted(earlier, key=lambda r: r.published, reverse=True)),
+        read_as=answer.read_as,
     )
 
 

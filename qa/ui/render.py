@@ -78,9 +78,20 @@ def _cited_list(citations: Sequence[Citation]) -> tuple[str, str]:
     return markers, f'<ul class="qa-cites">{cites}</ul>'
 
 
+def read_as_line(answer: Answer) -> str:
+    """ "Read as: …" when a word of the question was read as another (a slip corrected), else nothing."""
+    if not answer.read_as:
+        return ""
+    return f'<div class="qa-read-as">Read as: {escape(answer.read_as)}</div>'
+
+
 def chat_reply(answer: Answer) -> str:
     """The chat bubble for an answer: the short answer with [n] markers, a tentative answer marked as not
-    sure, or a visibly different abstention."""
+    sure, or a visibly different abstention; how the question was read first when a slip was corrected."""
+    return read_as_line(answer) + _reply(answer)
+
+
+def _reply(answer: Answer) -> str:
     guess = answer.best_guess
     if guess is not None:
         markers, cites = _cited_list(guess.citations)
@@ -257,6 +268,7 @@ mark.qa-tentative { background: #fff7e6; outline: 1px dashed #d97706; }
 .qa-timeline-date { font-weight: 600; font-size: 0.85rem; color: #1d4ed8; }
 .qa-chart-box svg { max-width: 100%; height: auto; }
 .qa-chart-value, .qa-chart-date { fill: var(--body-text-color); }
+.qa-read-as { font-size: 0.85rem; font-style: italic; margin-bottom: 0.3rem; color: var(--body-text-color-subdued); }
 .qa-earlier { font-size: 0.88rem; margin-top: 0.3rem; color: var(--body-text-color-subdued); }
 .qa-empty { color: var(--body-text-color-subdued); padding: 1rem 0.2rem; }
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.8rem;

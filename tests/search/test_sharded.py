@@ -119,14 +119,18 @@ def test_exact_ties_are_cut_by_document_in_every_layout(tmp_path, monkeypatch, r
 
 def test_answers_and_citations_match(squad_indexes):
     one, three, _ = squad_indexes
-    for q in ("In what country is Normandy located?", "Who were the two abbots at Fécamp Abbey?"):
+    # The last is typed with a slip: read as "Normandy" across the shards too.
+    questions = ("In what country is Normandy located?", "Who were the two abbots at Fécamp Abbey?")
+    for q in (*questions, "In what country is Normnady located?"):
         a, b = one.answer(q), three.answer(q)
-        assert (b.text, [(c.doc_id, c.start, c.end) for c in b.citations]) == (
+        assert (b.text, b.read_as, [(c.doc_id, c.start, c.end) for c in b.citations]) == (
             a.text,
+            a.read_as,
             [(c.doc_id, c.start, c.end) for c in a.citations],
         )
         for c in b.citations:
             assert three.document(c.doc_id).text[c.start : c.end] == c.quote
+    assert b.read_as == "In what country is Normandy located?"
 
 
 @pytest.fixture()

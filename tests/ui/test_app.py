@@ -305,9 +305,12 @@ def test_browser_chat_sources_upload_and_escaping(browser, server, client, tmp_p
     assert "<script>alert('title')</script>" in page.inner_text("#corpus")
     assert (server["base"] / "uploads" / "comet.txt").exists()
     page.get_by_role("tab", name="Sources").click()
-    ask(page, "Who first saw the Brindlewood comet?")
+    # Asked with a slip in the new article's place name: read as the word the index holds, and said so.
+    ask(page, "Who first saw the Brindlewod comet?")
     assert "Astronomer Spots New Comet Over Brindlewood" in page.inner_text("#sources")
-    assert "Marrow" in page.locator("#chat [data-testid=bot]").last.inner_text()
+    reply = page.locator("#chat [data-testid=bot]").last
+    assert "Marrow" in reply.inner_text()
+    assert reply.locator(".qa-read-as").inner_text() == "Read as: Who first saw the Brindlewood comet?"
 
     # The chat's clear button starts a new conversation.
     page.locator("#chat").get_by_role("button", name=re.compile("clear", re.I)).first.click()

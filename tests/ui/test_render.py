@@ -75,6 +75,15 @@ def test_answers_and_abstentions_look_different():
     assert "qa-error" in error_reply("<script>x</script>") and "<script>" not in error_reply("<script>")
 
 
+def test_a_question_read_with_a_slip_corrected_says_how_it_was_read():
+    typed = "Who proposed the <b>3+3</b> dicsussions?"
+    read = "Who proposed the <b>3+3</b> discussions?"
+    reply = chat_reply(Answer(typed, None, True, 0.1, read_as=read))
+    assert "qa-read-as" in reply and _unescape(reply).startswith("Read as: " + read)
+    assert "<b>" not in reply, "the question is escaped"
+    assert "Read as" not in chat_reply(Answer(typed, None, True, 0.1))
+
+
 def test_a_tentative_answer_looks_like_neither_an_answer_nor_i_dont_know(default_text):
     doc = Document("d", "Talks <b>", default_text, published="2021-10-11")
     start = default_text.index("Lavrov, for his part")

@@ -1,0 +1,54 @@
+"""Typing slips in questions, read as the indexed word meant, over the real index of the default article."""
+
+from qa.search.spelling import corrected_question, corrected_word, known_words, one_slip_away
+
+
+def test_one_slip_away_covers_each_kind_of_slip():
+    near = one_slip_away("moscow")
+    assert {"mosow", "mocsow", "moscaw", "mosscow"} <= near, "left out, swapped, changed, added"
+    assert "moscow" not in near and "mocsaw" not in near, "the word itself and two slips are not one slip"
+
+
+def test_the_dictionary_holds_english_words_and_names_but_not_slips():
+    words = known_words()
+    assert {"marchers", "sing", "depose", "karnataka"} <= words
+    assert not {"karantaka", "femlae", "khatibzadeh"} & words
+
+
+def test_a_slipped_name_is_read_as_the_indexed_one(default_index):
+    frequency = default_index.store.term_frequency
+    assert corrected_word("Khatibzaddeh", frequency) == "Khatibzadeh"
+    assert corrected_word("khatibzaddeh", frequency) == "khatibzadeh", "typed in lower case, kept so"
+    assert corrected_word("Tajkistan", frequency) == "Tajikistan"
+    assert corrected_question("What did Saeed Khatbizadeh say?", frequency) == "What did Saeed Khatibzadeh say?"
+
+
+def test_words_that_are_meant_are_left_as_typed(default_index):
+    frequency = default_index.store.term_frequency
+    # "sing" is an English word one slip from the article's "sign": a question about something else.
+    assert frequency("sign") and not frequency("sing")
+    assert corrected_word("sing", frequency) == "sing"
+    # Acronyms, short words and words the article holds stay; so does a name one slip from no indexed word.
+    for word in ("SCOO", "Irn", "Dushanbe", "Zorgblatt"):
+        assert corrected_word(word, frequency) == word
+    question = "Who proposed the 3+3 format?"
+    assert corrected_question(question, frequency) == question
+
+
+def test_an_english_word_is_preferred_to_an_inflection_that_shares_its_stem():
+    # Both "ultimately" and "ultimably" stem to "ultim"; only the first is a word.
+    def frequency(term):
+        return 3 if term in ("ultimately", "ultimably") else 0
+
+    assert corrected_word("ultimatly", frequency) == "ultimately"
+
+
+def test_a_question_with_a_slip_is_answered_as_the_one_meant(default_index):
+    meant = default_index.answer("Who proposed the 3+3 discussions?")
+    slipped = default_index.answer("Who proposed the 3+3 dicsussions?")
+    assert slipped.question == "Who proposed the 3+3 dicsussions?"
+    assert slipped.read_as == "Who proposed the 3+3 discussions?" and meant.read_as is None
+    assert (slipped.text, slipped.citations, slipped.confidence) == (meant.text, meant.citations, meant.confidence)
+    assert slipped.to_dict()["read_as"] == slipped.read_as and meant.to_dict()["read_as"] is None
+    first = [p.chunk_id for p in default_index.retrieve("Who proposed the 3+3 dicsussions?")]
+    assert first == [p.chunk_id for p in default_index.retrieve("Who proposed the 3+3 discussions?")]
