@@ -14,6 +14,7 @@ from qa.answer.changing import answer_as_of
 from qa.answer.questions import clean_question
 from qa.answer.reader import Reader, get_reader
 from qa.answer.reader_model import resolve_reader
+from qa.answer.spelling import corrected_question
 from qa.answer.timeline import timeline
 from qa.encoders.embedding import Embedder
 from qa.encoders.models import recorded_model, resolve_model
@@ -22,7 +23,6 @@ from qa.errors import IndexCorruptError, IndexMismatchError, InputError
 from qa.records import Answer, Document, Passage, TimelineEntry
 from qa.search.retrieval import Filters, hybrid_search
 from qa.search.sharded import ShardBackend, ShardedStore, open_generation
-from qa.search.spelling import corrected_question
 from qa.store.generations import CURRENT, Manifest, Store, current_generation
 
 _QUERY_CACHE = 256

@@ -63,7 +63,7 @@ def test_build_and_search_reports_throughput_and_latency():
 
 
 def test_slips_copies_a_set_with_one_slip_a_question_that_answering_reads_through(tiny_set, tmp_path):
-    from qa.search.spelling import one_slip_away
+    from qa.answer.spelling import one_slip_away
 
     out = tmp_path / "slipped"
     r = bench_json("slips.py", str(tiny_set), str(out), "--seed", "3")

@@ -20,10 +20,10 @@ from qa.answer.metadata import answer_about_article
 from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
 from qa.answer.quotes import citation_of
 from qa.answer.reader import Reader, ReadSpan
+from qa.answer.spelling import corrected_question
 from qa.ingest.text import holding_sentences, split_sentences
 from qa.records import Answer, Citation, Document, Guess, Passage
 from qa.search.retrieval import STOPWORDS
-from qa.search.spelling import corrected_question
 
 
 class Index(Protocol):
@@ -223,6 +223,8 @@ def fullest_name(text: str, name: str) -> tuple[str, int] | None:
 
 
 _PRONOUNS = frozenset("he she him her they them".split())
+# Words that may stand before an office in a span that names nobody ("the former prime minister").
+_ROLE_QUALIFIERS = frozenset("former new acting then current incumbent outgoing top vice interim".split())
 # How far back the person a pronoun stands for is looked for: a few sentences.
 PRONOUN_REACH = 600
 # A person named as one: after a title ("spokesman Saeed Khatibzadeh") or before what people do in news
@@ -244,11 +246,21 @@ def named_before(text: str, at: int) -> tuple[int, int] | None:
     return found
 
 
-def resolve_pronoun(text: str, start: int, end: int) -> tuple[int, int, tuple[int, int] | None]:
-    """The answer the reader's span [start, end) of `text` stands for: for a pronoun, the person named before
-    it, with where the pronoun was read; else the span itself, with None."""
-    if text[start:end].lower() in _PRONOUNS:
-        # The reader found who did it only as "he": the answer is the person the article named before.
+def is_role(span: str) -> bool:
+    """Whether a span names a person only by their office: "the president", "The foreign minister"."""
+    words = span.lower().split()
+    if words[:1] == ["the"]:
+        words = words[1:]
+    return bool(words) and all(w in _TITLE_WORDS or w in _ROLE_QUALIFIERS for w in words) and words[-1] in _TITLE_WORDS
+
+
+def resolve_pronoun(text: str, start: int, end: int, who: bool = False) -> tuple[int, int, tuple[int, int] | None]:
+    """The answer the reader's span [start, end) of `text` stands for: for a pronoun (or, asked who, an office such
+    as "the president"), the person named before it, with where the span was read; else the span, with None."""
+    span = text[start:end]
+    if span.lower() in _PRONOUNS or (who and is_role(span)):
+        # The reader found who did it only as "he" or "the president": the answer is the person the article named
+        # before.
         named = named_before(text, start)
         if named is not None:
             return named[0], named[1], (start, end)
@@ -376,10 +388,11 @@ def cited_span(
     index: Index, asked: str, passage: Passage, start: int, end: int, who: bool
 ) -> tuple[str, tuple[Citation, ...], Citation] | None:
     """(short answer, citations, its span) for the reader's span [start, end) of `passage` (passage offsets),
-    the person named before a pronoun answering; None when the span holds only separators."""
+    the person named before a pronoun (or, asked who, an office) answering; None when the span holds only
+    separators."""
     doc, _ = _document_sentences(index, passage.doc_id)
     start, end = _trimmed(doc.text, passage.start + start, passage.start + end)
     if start >= end:
         return None
-    start, end, refers = resolve_pronoun(doc.text, start, end)
+    start, end, refers = resolve_pronoun(doc.text, start, end, who)
     return _cite(index, asked, passage, start, end, who, refers)

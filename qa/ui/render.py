@@ -82,7 +82,8 @@ def read_as_line(answer: Answer) -> str:
     """ "Read as: …" when a word of the question was read as another (a slip corrected), else nothing."""
     if not answer.read_as:
         return ""
-    return f'<div class="qa-read-as">Read as: {escape(answer.read_as)}</div>'
+    keep = "Put a word in quotation marks to keep it as typed"
+    return f'<div class="qa-read-as" title="{keep}">Read as: {escape(answer.read_as)}</div>'
 
 
 def chat_reply(answer: Answer) -> str:

@@ -13,6 +13,7 @@ from qa.answer.answering import (
     _document_sentences,
     answer_question,
     fullest_name,
+    is_role,
     named_before,
     resolve_pronoun,
 )
@@ -181,6 +182,17 @@ def test_a_pronoun_read_as_the_answer_stands_for_the_person_named_before():
     assert resolve_pronoun(text, he, he + 2) == (0, 6, (he, he + 2))
     # Any other span stays where the reader put it.
     assert resolve_pronoun(text, 0, 6) == (0, 6, None)
+
+
+def test_asked_who_an_office_read_as_the_answer_stands_for_the_person_named_before():
+    text = "President Donald Trump spoke on Monday. The president blamed Democratic leaders for the unrest."
+    office = text.index("The president")
+    expected = (text.index("Donald"), text.index(" spoke"), (office, office + len("The president")))
+    assert resolve_pronoun(text, office, office + len("The president"), who=True) == expected
+    # Not asked who, the office is the answer ("What post does he hold?").
+    assert resolve_pronoun(text, office, office + len("The president")) == (office, office + 13, None)
+    assert is_role("the former prime minister") and is_role("The Foreign Minister")
+    assert not is_role("the ambulance service") and not is_role("Dean of the House") and not is_role("the")
 
 
 def test_who_did_it_cites_the_naming_sentence_and_the_one_saying_it(default_index):

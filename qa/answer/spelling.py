@@ -23,6 +23,7 @@ MIN_LETTERS = 4
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # Plain words of letters only: numbers, compounds' parts and names with other scripts are left alone.
 _PLAIN_WORD = re.compile(r"(?<![\w'’-])[A-Za-z]+(?![\w'’-])")
+_QUOTED = re.compile(r"(\"[^\"]*\"|“[^”]*”)")
 
 
 @lru_cache(maxsize=1)
@@ -76,5 +77,11 @@ def corrected_word(word: str, frequency: Callable[[str], int]) -> str:
 
 
 def corrected_question(question: str, frequency: Callable[[str], int]) -> str:
-    """The question with each slipped word corrected; `frequency(term)` says how many indexed chunks hold a term."""
-    return _PLAIN_WORD.sub(lambda m: corrected_word(m.group(), frequency), question)
+    """The question with each slipped word corrected; `frequency(term)` says how many indexed chunks hold a term.
+    Words inside quotation marks are left as typed: quoting is how a user insists on a spelling."""
+    parts = _QUOTED.split(question)
+    # split() with one group alternates unquoted text and quoted passages.
+    return "".join(
+        part if i % 2 else _PLAIN_WORD.sub(lambda m: corrected_word(m.group(), frequency), part)
+        for i, part in enumerate(parts)
+    )

@@ -1,6 +1,6 @@
 """Typing slips in questions, read as the indexed word meant, over the real index of the default article."""
 
-from qa.search.spelling import corrected_question, corrected_word, known_words, one_slip_away
+from qa.answer.spelling import corrected_question, corrected_word, known_words, one_slip_away
 
 
 def test_one_slip_away_covers_each_kind_of_slip():
@@ -33,6 +33,9 @@ def test_words_that_are_meant_are_left_as_typed(default_index):
         assert corrected_word(word, frequency) == word
     question = "Who proposed the 3+3 format?"
     assert corrected_question(question, frequency) == question
+    # A word in quotation marks is kept as typed; the same word outside them is still read as meant.
+    quoted = corrected_question('Is “Khatibzaddeh” the same as "Khatibzaddeh" or Khatibzaddeh?', frequency)
+    assert quoted == 'Is “Khatibzaddeh” the same as "Khatibzaddeh" or Khatibzadeh?'
 
 
 def test_an_english_word_is_preferred_to_an_inflection_that_shares_its_stem():
