@@ -62,12 +62,12 @@ def test_build_and_search_reports_throughput_and_latency():
     assert 0 < r["answer"]["p50_ms"] <= r["answer"]["p95_ms"]
 
 
-def test_slips_copies_a_set_with_one_slip_a_question_that_answering_reads_through(tiny_set, tmp_path):
+def test_as_typed_copies_a_set_with_slips_or_lead_ins_that_answering_reads_through(tiny_set, tmp_path):
     from qa.answer.spelling import one_slip_away
 
     out = tmp_path / "slipped"
-    r = bench_json("slips.py", str(tiny_set), str(out), "--seed", "3")
-    assert r["questions"] == 23 and r["slipped"] == 23
+    r = bench_json("as_typed.py", str(tiny_set), str(out), "--seed", "3")
+    assert r["questions"] == 23 and r["changed"] == 23 and r["typed_with"] == "slips"
     asked = [json.loads(line) for line in (tiny_set / "questions.jsonl").read_text().splitlines()]
     slipped = [json.loads(line) for line in (out / "questions.jsonl").read_text().splitlines()]
     for a, b in zip(asked, slipped):
@@ -75,20 +75,25 @@ def test_slips_copies_a_set_with_one_slip_a_question_that_answering_reads_throug
         changed = [(x, y) for x, y in zip(a["question"].split(), b["question"].split()) if x != y]
         assert len(changed) == 1 and changed[0][1] in one_slip_away(changed[0][0]), changed
     again = tmp_path / "again"
-    bench_json("slips.py", str(tiny_set), str(again), "--seed", "3")
+    bench_json("as_typed.py", str(tiny_set), str(again), "--seed", "3")
     assert (again / "questions.jsonl").read_text() == (out / "questions.jsonl").read_text(), "seeded"
-    evaluated = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "qa.cli", "eval", str(out), "--json"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            timeout=300,
-            check=True,
-        ).stdout
-    )
-    assert evaluated["n_questions"] == 23 and evaluated["answers"]["f1"] > 0.5
+    led = tmp_path / "led"
+    assert bench_json("as_typed.py", str(tiny_set), str(led), "--lead-ins")["typed_with"] == "lead-ins"
+    for a, b in zip(asked, (json.loads(line) for line in (led / "questions.jsonl").read_text().splitlines())):
+        assert b["question"].lower().endswith(a["question"].lower()) and len(b["question"]) > len(a["question"])
+    for folder in (out, led):
+        evaluated = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "qa.cli", "eval", str(folder), "--json"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                timeout=300,
+                check=True,
+            ).stdout
+        )
+        assert evaluated["n_questions"] == 23 and evaluated["answers"]["f1"] > 0.5
 
 
 def test_train_reader_runs_end_to_end_and_ships(tmp_path):

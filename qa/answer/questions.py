@@ -25,6 +25,16 @@ _WRAPPED = re.compile(
     r"(?=(?:who|whom|whose|what|which|when|where|why|how)\b)",
     re.I,
 )
+# A person or thing a question may name only by pointing back to what was typed before it.
+_REFERS_BACK = re.compile(r"\b(he|she|him|his|her|hers|they|them|their|it|its)\b", re.I)
+# A greeting before a question, which a comma may end ("Hello, who…").
+_GREETING = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|hiya|ok|okay|thanks|thank you|sorry|excuse me|btw|question|quick question|"
+    r"one more (?:question|thing))\b[\s,.!:;-]*)+",
+    re.I,
+)
+# Where a lead-in typed before the question may end: a statement's or a greeting's stop, not a question mark.
+_LEAD_IN_STOP = re.compile(r"[.!:;]+\s+")
 # A full stop after a word, not one that ends an abbreviation such as "U.S.".
 _FULL_STOP = re.compile(r"\w\w\.$")
 # How a question starts; one typed without its question mark, or with a full stop, gets one.
@@ -37,8 +47,9 @@ _ASKING_START = re.compile(
 
 
 def clean_question(question: Any) -> str:
-    """A question fit to search with, or InputError saying why not: the question inside a request ("Can you tell
-    me who…") taken out of it, and one typed without its question mark, or with a full stop, given one."""
+    """A question fit to search with, or InputError saying why not: what was typed before it ("Hi!", "Quick
+    question:") left out, the question inside a request ("Can you tell me who…") taken out of it, and one typed
+    without its question mark, or with a full stop, given one."""
     if not isinstance(question, str):
         raise InputError("the question must be text")
     # Control characters carry nothing a search can use.
@@ -49,6 +60,7 @@ def clean_question(question: Any) -> str:
     if len(text) > MAX_QUESTION_CHARS:
         # Long pastes are cut at a word boundary rather than refused.
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+    text = _without_lead_in(text)
     wrapped = _WRAPPED.match(text)
     if wrapped and len(text) > wrapped.end():
         text = text[wrapped.end()].upper() + text[wrapped.end() + 1 :]
@@ -60,6 +72,33 @@ def clean_question(question: Any) -> str:
         elif _FULL_STOP.search(text):
             text = text[:-1] + "?"
     return text
+
+
+def _without_lead_in(text: str) -> str:
+    """The question without what was typed before it ("Hi!", "Hello,", "Quick question:", "I read about the
+    talks."): cut at the first greeting, or statement-ending stop, after which the text starts like a question.
+    Kept whole when the question points back with a pronoun before naming anyone ("… Where did he go?"), when what
+    comes before is itself a question, and when the question would be under three words."""
+    if _ASKING_START.match(text) or _WRAPPED.match(text):
+        return text
+    for stop in (_GREETING.match(text), *_LEAD_IN_STOP.finditer(text)):
+        if stop is None:
+            continue
+        rest = text[stop.end() :]
+        if _ASKING_START.match(rest) or _WRAPPED.match(rest):
+            if len(rest.split()) < 3 or _refers_back(rest):
+                return text
+            return rest[0].upper() + rest[1:]
+    return text
+
+
+def _refers_back(question: str) -> bool:
+    """Whether a pronoun of the question comes before any name in it (its first word aside)."""
+    pronoun = _REFERS_BACK.search(question)
+    if pronoun is None:
+        return False
+    name = re.search(r"(?<=\s)[A-Z]", question)
+    return name is None or pronoun.start() < name.start()
 
 
 def _turn_text(turn: Any) -> tuple[str, str | None]:

@@ -55,6 +55,32 @@ def test_the_question_inside_a_request_is_the_one_read():
     assert clean_question("Tell me about the Caspian talks") == "Tell me about the Caspian talks"
 
 
+def test_what_is_typed_before_the_question_is_left_out():
+    assert clean_question("Hi! Who proposed the 3+3 format?") == "Who proposed the 3+3 format?"
+    assert clean_question("Hello, who proposed the 3+3 format") == "Who proposed the 3+3 format?"
+    assert clean_question("Quick question: can you tell me who met Lavrov") == "Who met Lavrov?"
+    lead = "I was reading about the Caspian talks. Which countries would take part?"
+    assert clean_question(lead) == "Which countries would take part?"
+    assert clean_question("Hey, how old was Walter Munk when he died?") == "How old was Walter Munk when he died?"
+    # Kept whole: a question pointing back to what came before, a question before it, an abbreviation's stop
+    # inside the question, a comma that is not after a greeting, and what is too short to stand alone.
+    for text in (
+        "Mr. Smith resigned. Why did he resign?",
+        "Who is the U.S. president? Is he old?",
+        "What did Dr. Who say?",
+        "Besides the driver, who else worked there?",
+        "Thanks. Why?",
+    ):
+        assert clean_question(text) == text
+
+
+def test_the_same_answer_after_a_greeting_or_a_lead_in(default_index):
+    asked = default_index.answer("Who proposed the 3+3 format?")
+    for typed in ("Hello, who proposed the 3+3 format?", "I read about the talks. Who proposed the 3+3 format?"):
+        answer = default_index.answer(typed)
+        assert (answer.text, answer.confidence, answer.citations) == (asked.text, asked.confidence, asked.citations)
+
+
 def test_the_same_answer_with_or_without_the_question_mark(default_index):
     asked = default_index.answer("Who is the spokesperson of the Russian Foreign Ministry?")
     typed = default_index.answer("who is the spokesperson of the russian foreign ministry")

@@ -1,12 +1,14 @@
-"""Questions typed with a slip: copies an evaluation set with one typing slip in one word of every question.
+"""Questions as people type them: copies an evaluation set with a typing slip in every question, or with what
+people type before a question ("Hi!", "Quick question:", "I saw a report about this.").
 
-    python bench/slips.py SET_DIR OUT_DIR [--seed N] [--json]
+    python bench/as_typed.py SET_DIR OUT_DIR [--lead-ins] [--seed N] [--json]
     qa eval OUT_DIR --json
 
-The slip falls in a word of five letters or more that is not a question or function word, inside it (never its
+A slip falls in a word of five letters or more that is not a question or function word, inside it (never its
 first letter or last two): two letters swapped, one left out, one doubled or one changed, each a quarter of the
-time; seeded, so the copy is the same on every machine. OUT_DIR gets `questions.jsonl` and a link to (or, where
-links are not allowed, a copy of) the set's `corpus.jsonl`, so `qa eval` reuses the set's cached index.
+time. With --lead-ins, each question gets one of LEAD_INS before it instead (lower-cased after a greeting's
+comma or colon). Seeded, so the copy is the same on every machine. OUT_DIR gets `questions.jsonl` and a link to
+(or, where links are not allowed, a copy of) the set's `corpus.jsonl`, so `qa eval` reuses the set's index.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ _PLAIN = frozenset(
     "which whose where about there their these those would could should after before during under".split()
 )
 SLIPS = ("swap", "drop", "double", "change")
+LEAD_INS = (
+    "Quick question: ",
+    "Hi! ",
+    "Hello, ",
+    "Hey, ",
+    "Question: ",
+    "I was reading the news today. ",
+    "I saw a report about this. ",
+)
 _REPLACEMENTS = "aeiourstnl"
 
 
@@ -49,8 +60,17 @@ def slipped_question(question: str, rng: random.Random) -> str:
     return question[: m.start()] + slipped_word(m.group(), rng) + question[m.end() :]
 
 
-def copy_with_slips(set_dir: Path, out_dir: Path, seed: int) -> dict:
-    """Write the slipped copy of the set; how many questions it holds and how many changed."""
+def with_lead_in(question: str, rng: random.Random) -> str:
+    """The question after one of LEAD_INS."""
+    lead = rng.choice(LEAD_INS)
+    if lead.endswith((", ", ": ")):
+        return lead + question[0].lower() + question[1:]
+    return lead + question
+
+
+def copy_as_typed(set_dir: Path, out_dir: Path, seed: int, lead_ins: bool = False) -> dict:
+    """Write the copy of the set, a slip (or a lead-in) in each question; how many questions it holds and how
+    many changed."""
     rng = random.Random(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     corpus = out_dir / "corpus.jsonl"
@@ -63,28 +83,38 @@ def copy_with_slips(set_dir: Path, out_dir: Path, seed: int) -> dict:
     changed = 0
     with open(out_dir / "questions.jsonl", "w", encoding="utf-8") as out:
         for r in records:
-            slipped = slipped_question(r["question"], rng)
-            changed += slipped != r["question"]
-            out.write(json.dumps({**r, "question": slipped}, ensure_ascii=False) + "\n")
-    return {"set": str(set_dir), "out": str(out_dir), "questions": len(records), "slipped": changed, "seed": seed}
+            typed = with_lead_in(r["question"], rng) if lead_ins else slipped_question(r["question"], rng)
+            changed += typed != r["question"]
+            out.write(json.dumps({**r, "question": typed}, ensure_ascii=False) + "\n")
+    return {
+        "set": str(set_dir),
+        "out": str(out_dir),
+        "questions": len(records),
+        "changed": changed,
+        "typed_with": "lead-ins" if lead_ins else "slips",
+        "seed": seed,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("set_dir", type=Path, metavar="SET_DIR", help="a set with corpus.jsonl and questions.jsonl")
-    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="where the slipped copy is written")
-    parser.add_argument("--seed", type=int, default=7, help="which slips (default 7)")
+    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="where the copy is written")
+    parser.add_argument("--lead-ins", action="store_true", help="a lead-in before each question instead of a slip")
+    parser.add_argument("--seed", type=int, default=7, help="which slips or lead-ins (default 7)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     for name in ("corpus.jsonl", "questions.jsonl"):
         if not (args.set_dir / name).is_file():
-            print(f"slips: {args.set_dir} has no {name}; give an evaluation set's folder", file=sys.stderr)
+            print(f"as_typed: {args.set_dir} has no {name}; give an evaluation set's folder", file=sys.stderr)
             return 2
-    result = copy_with_slips(args.set_dir, args.out_dir, args.seed)
+    result = copy_as_typed(args.set_dir, args.out_dir, args.seed, args.lead_ins)
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{result['slipped']} of {result['questions']} questions slipped into {args.out_dir}")
+        print(
+            f"{result['changed']} of {result['questions']} questions typed with {result['typed_with']} in {args.out_dir}"
+        )
     return 0
 
 
