@@ -1,13 +1,13 @@
 """Questions as people type them: copies an evaluation set with a typing slip in every question, or with what
-people type before a question ("Hi!", "Quick question:", "I saw a report about this.").
+people type before a question ("Hi!", "Quick question:", "I saw a report about this.") or after it ("Thanks!").
 
-    python bench/as_typed.py SET_DIR OUT_DIR [--lead-ins] [--seed N] [--json]
+    python bench/as_typed.py SET_DIR OUT_DIR [--lead-ins | --trailers] [--seed N] [--json]
     qa eval OUT_DIR --json
 
 A slip falls in a word of five letters or more that is not a question or function word, inside it (never its
 first letter or last two): two letters swapped, one left out, one doubled or one changed, each a quarter of the
 time. With --lead-ins, each question gets one of LEAD_INS before it instead (lower-cased after a greeting's
-comma or colon). Seeded, so the copy is the same on every machine. OUT_DIR gets `questions.jsonl` and a link to
+comma or colon); with --trailers, one of TRAILERS after it. Seeded, so the copy is the same on every machine. OUT_DIR gets `questions.jsonl` and a link to
 (or, where links are not allowed, a copy of) the set's `corpus.jsonl`, so `qa eval` reuses the set's index.
 """
 
@@ -35,6 +35,7 @@ LEAD_INS = (
     "I was reading the news today. ",
     "I saw a report about this. ",
 )
+TRAILERS = (" Thanks!", " Thank you.", " I could not find it.", " thx", " Cheers.", " Just curious.")
 _REPLACEMENTS = "aeiourstnl"
 
 
@@ -68,9 +69,18 @@ def with_lead_in(question: str, rng: random.Random) -> str:
     return lead + question
 
 
-def copy_as_typed(set_dir: Path, out_dir: Path, seed: int, lead_ins: bool = False) -> dict:
-    """Write the copy of the set, a slip (or a lead-in) in each question; how many questions it holds and how
-    many changed."""
+def typed(question: str, how: str, rng: random.Random) -> str:
+    """The question typed with a slip, a lead-in or a trailer (`how`)."""
+    if how == "lead-ins":
+        return with_lead_in(question, rng)
+    if how == "trailers":
+        return question + rng.choice(TRAILERS)
+    return slipped_question(question, rng)
+
+
+def copy_as_typed(set_dir: Path, out_dir: Path, seed: int, how: str = "slips") -> dict:
+    """Write the copy of the set, each question typed `how` (slips, lead-ins or trailers); how many questions it
+    holds and how many changed."""
     rng = random.Random(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     corpus = out_dir / "corpus.jsonl"
@@ -83,15 +93,15 @@ def copy_as_typed(set_dir: Path, out_dir: Path, seed: int, lead_ins: bool = Fals
     changed = 0
     with open(out_dir / "questions.jsonl", "w", encoding="utf-8") as out:
         for r in records:
-            typed = with_lead_in(r["question"], rng) if lead_ins else slipped_question(r["question"], rng)
-            changed += typed != r["question"]
-            out.write(json.dumps({**r, "question": typed}, ensure_ascii=False) + "\n")
+            question = typed(r["question"], how, rng)
+            changed += question != r["question"]
+            out.write(json.dumps({**r, "question": question}, ensure_ascii=False) + "\n")
     return {
         "set": str(set_dir),
         "out": str(out_dir),
         "questions": len(records),
         "changed": changed,
-        "typed_with": "lead-ins" if lead_ins else "slips",
+        "typed_with": how,
         "seed": seed,
     }
 
@@ -100,15 +110,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("set_dir", type=Path, metavar="SET_DIR", help="a set with corpus.jsonl and questions.jsonl")
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="where the copy is written")
-    parser.add_argument("--lead-ins", action="store_true", help="a lead-in before each question instead of a slip")
-    parser.add_argument("--seed", type=int, default=7, help="which slips or lead-ins (default 7)")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--lead-ins", action="store_true", help="a lead-in before each question instead of a slip")
+    how.add_argument("--trailers", action="store_true", help="a remark after each question instead of a slip")
+    parser.add_argument("--seed", type=int, default=7, help="which slips, lead-ins or remarks (default 7)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     for name in ("corpus.jsonl", "questions.jsonl"):
         if not (args.set_dir / name).is_file():
             print(f"as_typed: {args.set_dir} has no {name}; give an evaluation set's folder", file=sys.stderr)
             return 2
-    result = copy_as_typed(args.set_dir, args.out_dir, args.seed, args.lead_ins)
+    how = "lead-ins" if args.lead_ins else "trailers" if args.trailers else "slips"
+    result = copy_as_typed(args.set_dir, args.out_dir, args.seed, how)
     if args.json:
         print(json.dumps(result))
     else:

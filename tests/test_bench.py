@@ -62,7 +62,7 @@ def test_build_and_search_reports_throughput_and_latency():
     assert 0 < r["answer"]["p50_ms"] <= r["answer"]["p95_ms"]
 
 
-def test_as_typed_copies_a_set_with_slips_or_lead_ins_that_answering_reads_through(tiny_set, tmp_path):
+def test_as_typed_copies_a_set_typed_with_slips_lead_ins_or_trailers_that_answering_reads_through(tiny_set, tmp_path):
     from qa.answer.spelling import one_slip_away
 
     out = tmp_path / "slipped"
@@ -81,7 +81,11 @@ def test_as_typed_copies_a_set_with_slips_or_lead_ins_that_answering_reads_throu
     assert bench_json("as_typed.py", str(tiny_set), str(led), "--lead-ins")["typed_with"] == "lead-ins"
     for a, b in zip(asked, (json.loads(line) for line in (led / "questions.jsonl").read_text().splitlines())):
         assert b["question"].lower().endswith(a["question"].lower()) and len(b["question"]) > len(a["question"])
-    for folder in (out, led):
+    trailed = tmp_path / "trailed"
+    assert bench_json("as_typed.py", str(tiny_set), str(trailed), "--trailers")["typed_with"] == "trailers"
+    for a, b in zip(asked, (json.loads(line) for line in (trailed / "questions.jsonl").read_text().splitlines())):
+        assert b["question"].startswith(a["question"] + " ")
+    for folder in (out, led, trailed):
         evaluated = json.loads(
             subprocess.run(
                 [sys.executable, "-m", "qa.cli", "eval", str(folder), "--json"],

@@ -27,6 +27,8 @@ _WRAPPED = re.compile(
 )
 # A person or thing a question may name only by pointing back to what was typed before it.
 _REFERS_BACK = re.compile(r"\b(he|she|him|his|her|hers|they|them|their|it|its)\b", re.I)
+# The last question mark with text after it that holds none.
+_LAST_MARK = re.compile(r"\?+(?=\s+[^?]*[^?\s][^?]*$)")
 # A greeting before a question, which a comma may end ("Hello, who…").
 _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|ok|okay|thanks|thank you|sorry|excuse me|btw|question|quick question|"
@@ -48,8 +50,8 @@ _ASKING_START = re.compile(
 
 def clean_question(question: Any) -> str:
     """A question fit to search with, or InputError saying why not: what was typed before it ("Hi!", "Quick
-    question:") left out, the question inside a request ("Can you tell me who…") taken out of it, and one typed
-    without its question mark, or with a full stop, given one."""
+    question:") or after its mark ("Thanks!") left out, the question inside a request ("Can you tell me who…")
+    taken out of it, and one typed without its question mark, or with a full stop, given one."""
     if not isinstance(question, str):
         raise InputError("the question must be text")
     # Control characters carry nothing a search can use.
@@ -60,7 +62,7 @@ def clean_question(question: Any) -> str:
     if len(text) > MAX_QUESTION_CHARS:
         # Long pastes are cut at a word boundary rather than refused.
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
-    text = _without_lead_in(text)
+    text = _without_trailer(_without_lead_in(text))
     wrapped = _WRAPPED.match(text)
     if wrapped and len(text) > wrapped.end():
         text = text[wrapped.end()].upper() + text[wrapped.end() + 1 :]
@@ -90,6 +92,18 @@ def _without_lead_in(text: str) -> str:
                 return text
             return rest[0].upper() + rest[1:]
     return text
+
+
+def _without_trailer(text: str) -> str:
+    """The question without what was typed after its question mark ("Thanks!", "I could not find it."), unless
+    that is another question."""
+    mark = _LAST_MARK.search(text)
+    if mark is None:
+        return text
+    after = text[mark.end() :]
+    if _ASKING_START.match(after) or _WRAPPED.match(after):
+        return text
+    return text[: mark.end()].rstrip()
 
 
 def _refers_back(question: str) -> bool:

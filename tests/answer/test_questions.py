@@ -74,9 +74,22 @@ def test_what_is_typed_before_the_question_is_left_out():
         assert clean_question(text) == text
 
 
-def test_the_same_answer_after_a_greeting_or_a_lead_in(default_index):
+def test_what_is_typed_after_the_question_is_left_out():
+    assert clean_question("Who proposed the 3+3 format? Thanks!") == "Who proposed the 3+3 format?"
+    assert clean_question("Who proposed the 3+3 format? I could not find it.") == "Who proposed the 3+3 format?"
+    assert clean_question("Hello, who met Lavrov? thx") == "Who met Lavrov?"
+    # Another question after it stays.
+    for text in ("Who won? And when?", "Can a packet be sent empty? If so, is it billable?", "Who won? When?"):
+        assert clean_question(text) == text
+
+
+def test_the_same_answer_after_a_greeting_a_lead_in_or_thanks(default_index):
     asked = default_index.answer("Who proposed the 3+3 format?")
-    for typed in ("Hello, who proposed the 3+3 format?", "I read about the talks. Who proposed the 3+3 format?"):
+    for typed in (
+        "Hello, who proposed the 3+3 format?",
+        "I read about the talks. Who proposed the 3+3 format?",
+        "Who proposed the 3+3 format? Thanks!",
+    ):
         answer = default_index.answer(typed)
         assert (answer.text, answer.confidence, answer.citations) == (asked.text, asked.confidence, asked.citations)
 
