@@ -70,6 +70,27 @@ def test_a_two_node_build_answers_as_the_single_node_index(cluster, tmp_path):
     served.close()
 
 
+def test_a_shard_actor_that_dies_is_started_again_and_the_question_still_answered(cluster, tmp_path):
+    c, _ = cluster
+    corpus, questions = _squad(tmp_path, 8)
+    build_index([corpus], tmp_path / "local")
+    build_sharded_index([corpus], tmp_path / "sharded", shards=2, workers=1)
+    local, served = load_index(tmp_path / "local"), load_index(tmp_path / "sharded", ray=c.address)
+
+    def passages(idx, question):
+        return [(p.doc_id, p.start, p.end) for p in idx.retrieve(question, k=5)]
+
+    assert passages(served, questions[0]) == passages(local, questions[0])
+    # As when their node is lost: the actors' processes end, for good.
+    lost = list(served.store.backend.actors)
+    for actor in lost:
+        ray.kill(actor)
+    assert passages(served, questions[1]) == passages(local, questions[1])
+    assert served.answer(questions[0]).text == local.answer(questions[0]).text
+    assert not set(served.store.backend.actors) & set(lost), "new actors serve the shards"
+    served.close()
+
+
 def test_exact_ties_are_cut_by_document_through_the_actors(cluster, tmp_path):
     """Copies of one text tied on every score (see tests/search/test_sharded.py) are cut by document id when
     the shards are served by Ray actors too."""
