@@ -79,16 +79,19 @@ def clean_question(question: Any) -> str:
 def _without_lead_in(text: str) -> str:
     """The question without what was typed before it ("Hi!", "Hello,", "Quick question:", "I read about the
     talks."): cut at the first greeting, or statement-ending stop, after which the text starts like a question.
-    Kept whole when the question points back with a pronoun before naming anyone ("… Where did he go?"), when what
-    comes before is itself a question, and when the question would be under three words."""
+    Kept whole when the question points back with a pronoun before naming anyone to a statement before it ("Smith
+    resigned. Why did he go?"), when what comes before is itself a question, and when the question would be under
+    three words."""
     if _ASKING_START.match(text) or _WRAPPED.match(text):
         return text
-    for stop in (_GREETING.match(text), *_LEAD_IN_STOP.finditer(text)):
+    greeting = _GREETING.match(text)
+    for stop in (greeting, *_LEAD_IN_STOP.finditer(text)):
         if stop is None:
             continue
         rest = text[stop.end() :]
         if _ASKING_START.match(rest) or _WRAPPED.match(rest):
-            if len(rest.split()) < 3 or _refers_back(rest):
+            # A greeting names nobody a pronoun could point back to; a statement may.
+            if len(rest.split()) < 3 or (stop is not greeting and _refers_back(rest)):
                 return text
             return rest[0].upper() + rest[1:]
     return text

@@ -62,6 +62,8 @@ def test_what_is_typed_before_the_question_is_left_out():
     lead = "I was reading about the Caspian talks. Which countries would take part?"
     assert clean_question(lead) == "Which countries would take part?"
     assert clean_question("Hey, how old was Walter Munk when he died?") == "How old was Walter Munk when he died?"
+    # A greeting names nobody: a follow-up after one is read without it.
+    assert clean_question("Thanks! Where did he travel?") == "Where did he travel?"
     # Kept whole: a question pointing back to what came before, a question before it, an abbreviation's stop
     # inside the question, a comma that is not after a greeting, and what is too short to stand alone.
     for text in (
@@ -92,6 +94,10 @@ def test_the_same_answer_after_a_greeting_a_lead_in_or_thanks(default_index):
     ):
         answer = default_index.answer(typed)
         assert (answer.text, answer.confidence, answer.citations) == (asked.text, asked.confidence, asked.citations)
+    minister = default_index.answer("Who is Iran's new foreign minister?")
+    thanked = default_index.answer("Thanks! Where did he travel?", history=[minister])
+    plain = default_index.answer("Where did he travel?", history=[minister])
+    assert (thanked.text, thanked.confidence) == (plain.text, plain.confidence) and thanked.text == "Moscow"
 
 
 def test_the_same_answer_with_or_without_the_question_mark(default_index):
