@@ -82,14 +82,14 @@ def _without_lead_in(text: str) -> str:
     Kept whole when the question points back with a pronoun before naming anyone to a statement before it ("Smith
     resigned. Why did he go?"), when what comes before is itself a question, and when the question would be under
     three words."""
-    if _ASKING_START.match(text) or _WRAPPED.match(text):
+    if _starts_asking(text):
         return text
     greeting = _GREETING.match(text)
     for stop in (greeting, *_LEAD_IN_STOP.finditer(text)):
         if stop is None:
             continue
         rest = text[stop.end() :]
-        if _ASKING_START.match(rest) or _WRAPPED.match(rest):
+        if _starts_asking(rest):
             # A greeting names nobody a pronoun could point back to; a statement may.
             if len(rest.split()) < 3 or (stop is not greeting and _refers_back(rest)):
                 return text
@@ -104,9 +104,14 @@ def _without_trailer(text: str) -> str:
     if mark is None:
         return text
     after = text[mark.end() :]
-    if _ASKING_START.match(after) or _WRAPPED.match(after):
+    if _starts_asking(after):
         return text
     return text[: mark.end()].rstrip()
+
+
+def _starts_asking(text: str) -> bool:
+    """Whether the text starts like a question, or like a request wrapped around one."""
+    return bool(_ASKING_START.match(text) or _WRAPPED.match(text))
 
 
 def _refers_back(question: str) -> bool:

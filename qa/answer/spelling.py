@@ -52,12 +52,8 @@ def one_slip_away(word: str) -> set[str]:
 
 
 def _as_typed(typed: str, word: str) -> str:
-    """`word` in the case `typed` was written in."""
-    if typed.isupper() and len(typed) > 1:
-        return word.upper()
-    if typed[0].isupper():
-        return word.capitalize()
-    return word
+    """`word` capitalised when `typed` was (words typed in capitals are acronyms, never corrected)."""
+    return word.capitalize() if typed[0].isupper() else word
 
 
 def corrected_word(word: str, frequency: Callable[[str], int]) -> str:
@@ -69,9 +65,11 @@ def corrected_word(word: str, frequency: Callable[[str], int]) -> str:
         return word
     held = [(c, n) for c in one_slip_away(lower) if (n := frequency(c)) > 0]
     # The dictionary is only opened when there is something to correct to.
-    if not held or lower in known_words():
+    if not held:
         return word
     known = known_words()
+    if lower in known:
+        return word
     best = max((c in known, n, c) for c, n in held)
     return _as_typed(word, best[2])
 

@@ -38,22 +38,23 @@ class RayShards:
 
     def run(self, calls: list[tuple[int, str, tuple]]) -> list[Any]:
         """The results of (shard, method, args) calls on the shard actors, run concurrently, in the order given."""
-        for attempt in range(ACTOR_RESTARTS + 1):
+        attempt = 0
+        while True:
             refs = [getattr(self.actors[s], m).remote(*a) for s, m, a in calls]
             try:
                 results = self.ray.get(refs)
+                break
             except self.ray.exceptions.RayActorError as exc:
                 if attempt == ACTOR_RESTARTS:
                     raise self._failed(exc) from exc
                 self._restart_lost(refs, calls, attempt)
-                continue
+                attempt += 1
             except self.ray.exceptions.RayError as exc:
                 raise self._failed(exc) from exc
-            for _, method, args in calls:
-                if method in SETUP_CALLS:
-                    self._setup[method] = args
-            return results
-        raise AssertionError("unreachable")
+        for _, method, args in calls:
+            if method in SETUP_CALLS:
+                self._setup[method] = args
+        return results
 
     def _restart_lost(self, refs: list[Any], calls: list[tuple[int, str, tuple]], attempt: int) -> None:
         """Start the actors whose calls failed for want of them again, set up as the others are."""
