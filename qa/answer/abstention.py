@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from qa.answer.questions import asked_part
 from qa.answer.reader import ReadSpan
 from qa.answer.reader_model import ABSTENTION_FILE
 from qa.errors import ModelError
@@ -66,8 +67,13 @@ _NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve 
 
 
 def asked_kind(question: str) -> str | None:
-    """What the question asks for by its form: "number", "date", "name", or None for anything else."""
-    return next((kind for pattern, kind in _ASKS if pattern.match(question)), None)
+    """What the question asks for by its form, at its start or at its first wh-word ("In 2001, who…", "It was
+    proposed by whom?"): "number", "date", "name", or None for anything else."""
+    for text in (question, asked_part(question)):
+        kind = next((kind for pattern, kind in _ASKS if pattern.match(text)), None)
+        if kind is not None:
+            return kind
+    return None
 
 
 def fits_question(question: str, span: str) -> float:

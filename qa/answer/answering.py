@@ -17,7 +17,14 @@ from typing import Any, Protocol
 
 from qa.answer.abstention import abstention_for, content_stems, features
 from qa.answer.metadata import answer_about_article
-from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
+from qa.answer.questions import (
+    clean_question,
+    conversation_context,
+    is_follow_up,
+    reader_question,
+    rewrite_follow_up,
+    wh_word,
+)
 from qa.answer.quotes import citation_of
 from qa.answer.reader import Reader, ReadSpan
 from qa.answer.spelling import corrected_question
@@ -65,6 +72,10 @@ _TITLE_WORDS = frozenset(
     "chancellor king queen prince senator governor mayor chief deputy ambassador official".split()
 )
 _NAME_WORD = re.compile(r"[A-Z][\w'’.-]*")
+_INITIAL = re.compile(r"[A-Z]\.")
+# A possessive ending: asked whose, the answer is the owner's name ("Navaratnam" for "Navaratnam's"); asked who,
+# "McDonald's" may be the name itself.
+_POSSESSIVE = re.compile(r"['’]s?$")
 
 
 def _document_sentences(index: Index, doc_id: str) -> tuple[Document, list[tuple[int, int]]]:
@@ -211,7 +222,15 @@ def fullest_name(text: str, name: str) -> tuple[str, int] | None:
             # Only words joined by single spaces, each a capitalised word that is neither title nor filler.
             gap = text[window_start + w.end() : start]
             lowered = word.lower().strip(".")
-            if gap != " " or not _NAME_WORD.fullmatch(word) or lowered in _TITLE_WORDS or lowered in STOPWORDS:
+            # A word ending in a period other than an initial ("George W. Bush") ends the sentence before.
+            ends_sentence = word.endswith(".") and not _INITIAL.fullmatch(word)
+            if (
+                gap != " "
+                or ends_sentence
+                or not _NAME_WORD.fullmatch(word)
+                or lowered in _TITLE_WORDS
+                or lowered in STOPWORDS
+            ):
                 break
             start = window_start + w.start()
             taken += 1
@@ -381,7 +400,7 @@ def _answer_read(index: Index, question: str, history: Sequence[Any] | None, k: 
 
 def asks_who(question: str) -> bool:
     """Whether the question asks who (whom, whose) did or said something."""
-    return re.match(r"\W*(who|whom|whose)\b", question, re.I) is not None
+    return wh_word(question) in ("who", "whom", "whose")
 
 
 def cited_span(
@@ -394,5 +413,8 @@ def cited_span(
     start, end = _trimmed(doc.text, passage.start + start, passage.start + end)
     if start >= end:
         return None
+    possessive = _POSSESSIVE.search(doc.text, start, end) if wh_word(asked) == "whose" else None
+    if possessive and possessive.start() > start:
+        start, end = _trimmed(doc.text, start, possessive.start())
     start, end, refers = resolve_pronoun(doc.text, start, end, who)
     return _cite(index, asked, passage, start, end, who, refers)

@@ -48,6 +48,21 @@ _ASKING_START = re.compile(
 )
 
 
+_WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+
+
+def wh_word(question: str) -> str | None:
+    """The question's first wh-word, lower case: "whom" for "From whom did…" and for "It was proposed by whom?"."""
+    found = _WH_WORD.search(question)
+    return found.group(1).lower() if found else None
+
+
+def asked_part(question: str) -> str:
+    """The question from its first wh-word on ("how many …" for "In 2001, how many …"), or all of it."""
+    found = _WH_WORD.search(question)
+    return question[found.start() :] if found else question
+
+
 def clean_question(question: Any) -> str:
     """A question fit to search with, or InputError saying why not: what was typed before it ("Hi!", "Quick
     question:") or after its mark ("Thanks!") left out, the question inside a request ("Can you tell me who…")

@@ -61,6 +61,11 @@ def test_features_of_a_reading():
         ("When was the deal signed?", "on Monday", 1.0),
         ("When was the deal signed?", "in Moscow", 0.0),
         ("What did he sign?", "a deal", 0.5),
+        # What is asked is read from the first wh-word when the question does not start with it.
+        ("In 2001, who became the owner?", "Jan Tong", 1.0),
+        ("The format was proposed by whom?", "the neighbours", 0.0),
+        ("Besides the driver, how many staff worked?", "the guard", 0.0),
+        ("What did the man who resigned say?", "Jan Tong", 0.5),
     ],
 )
 def test_a_span_fits_the_question_by_its_form(question, span, fits):

@@ -12,6 +12,8 @@ from qa.answer.answering import (
     _cite,
     _document_sentences,
     answer_question,
+    asks_who,
+    cited_span,
     fullest_name,
     is_role,
     named_before,
@@ -162,6 +164,25 @@ def test_fullest_name_drops_titles_and_fillers():
     assert fullest_name("Dr. Jane Ann Mary Smith spoke.", "Smith") == ("Jane Ann Mary Smith", 4)
 
 
+def test_asks_who_by_the_questions_first_wh_word():
+    assert asks_who("Who proposed it?") and asks_who("From whom did they buy the land?")
+    assert asks_who("In 2001, who became the owner?") and asks_who("The format was proposed by whom?")
+    assert asks_who("Name the person who proposed the format")
+    assert not asks_who("What did the minister who resigned say?") and not asks_who("Where is the summit held?")
+
+
+def test_asked_who_late_in_the_question_the_answer_is_the_fullest_name(default_index):
+    answer = answer_question(default_index, "The 3+3 format was proposed by whom?")
+    assert (answer.text or answer.best_guess.text) == "Sergei Lavrov"
+
+
+def test_fullest_name_stops_at_the_sentence_before():
+    text = "It was offered to the president of the United States. Dominic Hare said it was art."
+    assert fullest_name(text, "Dominic Hare") is None
+    # An initial is part of the name.
+    assert fullest_name("Then George W. Bush spoke.", "Bush") == ("George W. Bush", 5)
+
+
 def test_named_before_finds_who_a_pronoun_stands_for():
     text = (
         "Foreign Minister Sergei Lavrov met his counterpart in Moscow. "
@@ -213,6 +234,18 @@ def test_who_did_it_cites_the_naming_sentence_and_the_one_saying_it(default_inde
     assert span.quote == "Lavrov" and doc.text[span.start : span.end] == "Lavrov"
     _, sentences = _document_sentences(default_index, doc.id)
     assert citations[0].start == next(s for s, e in sentences if s <= name < e), "whole sentences are quoted"
+
+
+def test_asked_whose_the_answer_is_the_owner_without_the_possessive(default_index):
+    doc = default_index.document("000_670c52a8f442eec9.txt")
+    at = doc.text.index("Tehran’s concerns")
+    passage = next(p for p in default_index.retrieve("Tehran concerns", k=10) if p.start <= at < p.end)
+    start, end = at - passage.start, at - passage.start + len("Tehran’s")
+    text, citations, span = cited_span(default_index, "Whose concerns were mentioned?", passage, start, end, True)
+    assert text == "Tehran" and span.quote == "Tehran" and doc.text[span.start : span.end] == "Tehran"
+    assert span.start == at and "Tehran’s concerns" in citations[0].quote
+    # Asked who, a name ending in 's may be the name itself ("McDonald's"): it stays whole.
+    assert cited_span(default_index, "Who was mentioned?", passage, start, end, True)[0] == "Tehran’s"
 
 
 def test_reader_reranks_the_shown_passages(default_index):

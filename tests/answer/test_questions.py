@@ -1,5 +1,20 @@
-from qa.answer.questions import clean_question, conversation_context, is_follow_up, reader_question, rewrite_follow_up
+from qa.answer.questions import (
+    asked_part,
+    clean_question,
+    conversation_context,
+    is_follow_up,
+    reader_question,
+    rewrite_follow_up,
+    wh_word,
+)
 from qa.records import Answer
+
+
+def test_the_question_word_is_its_first_wh_word():
+    assert wh_word("From whom did they buy the land?") == "whom" and wh_word("It was proposed by WHOM?") == "whom"
+    assert wh_word("What did the man who resigned say?") == "what" and wh_word("Is it over?") is None
+    assert asked_part("In 2001, who became the owner?") == "who became the owner?"
+    assert asked_part("Is it over?") == "Is it over?"
 
 
 def test_follow_up_detection_and_rewrite():
