@@ -16,13 +16,16 @@ CONTEXT_WORDS = 40
 _PRONOUNS = re.compile(
     r"\b(he|she|him|his|her|hers|they|them|their|it|its|this|that|these|those|there|the same)\b", re.I
 )
+# The words a question asks with; one alternation for every pattern below that looks for them.
+_WH = r"(?:who|whom|whose|what|which|when|where|why|how)"
+_WH_WORD = re.compile(rf"\b({_WH})\b", re.I)
 _FOLLOWUP_START = re.compile(r"^\s*(and|but|also|so|what about|how about|then)\b", re.I)
 # A request wrapped around a question ("Can you tell me who…", "I'd like to know when…"): the reader and retrieval
 # read the question inside it.
 _WRAPPED = re.compile(
     r"^\W*(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:tell|show)\s+me|tell\s+me|"
     r"do\s+you\s+know|i(?:\s+want|\s+would\s+like|['’]d\s+like)\s+to\s+know|i\s+wonder)\s*,?\s+"
-    r"(?=(?:who|whom|whose|what|which|when|where|why|how)\b)",
+    rf"(?={_WH}\b)",
     re.I,
 )
 # A person or thing a question may name only by pointing back to what was typed before it.
@@ -42,13 +45,10 @@ _FULL_STOP = re.compile(r"\w\w\.$")
 # How a question starts; one typed without its question mark, or with a full stop, gets one.
 _ASKING_START = re.compile(
     r"^\W*(?:(?:in|on|at|by|for|from|to|until|since|under|with|within|after|before|during|of|about|over|"
-    r"through|according to)\s+)?(?:who|whom|whose|what|which|when|where|why|how)\b"
+    rf"through|according to)\s+)?{_WH}\b"
     r"|^\W*(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may|might|must)\b",
     re.I,
 )
-
-
-_WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
 
 
 def wh_word(question: str) -> str | None:
