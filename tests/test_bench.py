@@ -301,3 +301,21 @@ def test_changing_counts_the_newest_report_answers(tmp_path):
     r = bench_json("changing.py", str(set_dir), "--corpus-set", str(corpus_set))
     assert r["questions"] == 1 and r["newest_answers"] == 1 and r["older_answers"] == 0
     assert r["with_as_of"] == 1 and r["with_earlier"] == 1
+
+
+def test_whole_lists_widens_an_item_of_a_list_answer_to_the_whole_list(tmp_path):
+    text = DEFAULT_ARTICLE.read_text(encoding="utf-8")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "title": "Iran and Russia", "text": text}) + "\n", encoding="utf-8")
+    gold = "Armenia, Azerbaijan and Georgia"
+    questions = tmp_path / "questions.jsonl"
+    rows = [
+        {"id": "q1", "question": "Which republics would join the talks?", "kind": "list", "doc_id": "a"},
+        {"id": "q2", "question": "Which republic is named first?", "kind": "fact", "doc_id": "a"},
+    ]
+    answers = [gold, "Armenia"]
+    lines = [json.dumps({**r, "answers": [a], "answer_starts": [text.index(gold)]}) for r, a in zip(rows, answers)]
+    questions.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = bench_json("whole_lists.py", "--questions", str(questions), "--corpus", str(corpus))
+    assert r["items"] == 3 and r["f1_widened"] == 1.0 and r["f1_item"] < 0.6
+    assert r["asking_for_several"] == 1 and r["gold_spans_changed"] == 0

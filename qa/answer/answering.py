@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from qa.answer.abstention import abstention_for, content_stems, features
+from qa.answer.lists import list_answer
 from qa.answer.metadata import answer_about_article
 from qa.answer.questions import (
     clean_question,
@@ -333,13 +334,33 @@ def _cite(
 # ---------------------------------------------------------------- entry point
 
 
+_PAIRS = {"(": ")", "[": "]", "“": "”", '"': '"'}
+
+
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span without surrounding spaces and separators (a final period may end "U.S.", so it stays)."""
-    while start < end and (text[start].isspace() or text[start] in ",;:"):
-        start += 1
-    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
-        end -= 1
-    return start, end
+    """The span without surrounding spaces and separators (a final period may end "U.S.", so it stays), nor a
+    bracket or quotation mark at its edge whose partner lies outside it ("120 kilometers)" gives "120 kilometers")."""
+    while True:
+        before = (start, end)
+        while start < end and (text[start].isspace() or text[start] in ",;:"):
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
+            end -= 1
+        span = text[start:end]
+        if span and span[0] in _PAIRS and _unpaired(span, span[0]):
+            start += 1
+        elif span and span[-1] in _PAIRS.values() and _unpaired(span, span[-1]):
+            end -= 1
+        if (start, end) == before:
+            return start, end
+
+
+def _unpaired(span: str, mark: str) -> bool:
+    """Whether a bracket or quotation mark in `span` misses its partner there."""
+    if mark == '"':
+        return span.count('"') % 2 == 1
+    opening = next((o for o, c in _PAIRS.items() if mark in (o, c)))
+    return span.count(opening) != span.count(_PAIRS[opening])
 
 
 def passages_to_read(passages: Sequence[Passage]) -> int:
@@ -409,10 +430,14 @@ def cited_span(
     """(short answer, citations, its span) for the reader's span [start, end) of `passage` (passage offsets),
     the person named before a pronoun (or, asked who, an office) answering; None when the span holds only
     separators."""
-    doc, _ = _document_sentences(index, passage.doc_id)
+    doc, sentences = _document_sentences(index, passage.doc_id)
     start, end = _trimmed(doc.text, passage.start + start, passage.start + end)
     if start >= end:
         return None
+    held = holding_sentences(sentences, start, end)
+    if held is not None:
+        floor, ceiling = sentences[held[0]][0], sentences[held[1]][1]
+        start, end = _trimmed(doc.text, *list_answer(asked, doc.text, start, end, floor, ceiling))
     possessive = _POSSESSIVE.search(doc.text, start, end) if wh_word(asked) == "whose" else None
     if possessive and possessive.start() > start:
         start, end = _trimmed(doc.text, start, possessive.start())

@@ -11,6 +11,7 @@ from qa.answer.abstention import abstention_for
 from qa.answer.answering import (
     _cite,
     _document_sentences,
+    _trimmed,
     answer_question,
     asks_who,
     cited_span,
@@ -169,6 +170,10 @@ def test_asks_who_by_the_questions_first_wh_word():
     assert asks_who("In 2001, who became the owner?") and asks_who("The format was proposed by whom?")
     assert asks_who("Name the person who proposed the format")
     assert not asks_who("What did the minister who resigned say?") and not asks_who("Where is the summit held?")
+    # Which person, by a noun for people before the verb.
+    assert asks_who("Which scientist warned against it?") and asks_who("Which WHO chief said this?")
+    assert asks_who("Which country's president resigned?") and asks_who("What Melbourne mayor spoke?")
+    assert not asks_who("Which fire service is investigating?") and not asks_who("What post does the minister hold?")
 
 
 def test_asked_who_late_in_the_question_the_answer_is_the_fullest_name(default_index):
@@ -195,6 +200,23 @@ def test_named_before_finds_who_a_pronoun_stands_for():
     assert text[found[0] : found[1]] == "Sergei Lavrov", "titles are left out"
     # Places are not people: with only a place before, nothing is found.
     assert named_before("The storm hit Caspian Sea ports. He left.", 34) is None
+
+
+def test_a_span_loses_a_bracket_or_quotation_mark_whose_partner_lies_outside_it():
+    def trimmed(span: str) -> str:
+        start, end = _trimmed(span, 0, len(span))
+        return span[start:end]
+
+    assert trimmed("120 kilometers)") == "120 kilometers"
+    assert (
+        trimmed("“Person of the Year") == "Person of the Year"
+        and trimmed('"Person of the Year') == "Person of the Year"
+    )
+    assert trimmed(" , stations], ") == "stations"
+    # Marks with their partners inside stay, as do those inside the span and a possessive.
+    assert trimmed("75 miles (120 kilometers)") == "75 miles (120 kilometers)"
+    assert trimmed("“3+3”") == "“3+3”" and trimmed("[mass transit railway]") == "[mass transit railway]"
+    assert trimmed("Tehran’s") == "Tehran’s" and trimmed("U.S.") == "U.S."
 
 
 def test_a_pronoun_read_as_the_answer_stands_for_the_person_named_before():
@@ -246,6 +268,21 @@ def test_asked_whose_the_answer_is_the_owner_without_the_possessive(default_inde
     assert span.start == at and "Tehran’s concerns" in citations[0].quote
     # Asked who, a name ending in 's may be the name itself ("McDonald's"): it stays whole.
     assert cited_span(default_index, "Who was mentioned?", passage, start, end, True)[0] == "Tehran’s"
+
+
+def test_asked_for_several_things_an_item_read_as_the_answer_gives_the_whole_list(default_index):
+    doc = default_index.document("000_670c52a8f442eec9.txt")
+    at = doc.text.index("Azerbaijan and Georgia")
+    passage = next(p for p in default_index.retrieve("post-Soviet Caucasus republics", k=10) if p.start <= at < p.end)
+    start, end = at - passage.start, at - passage.start + len("Azerbaijan")
+    text, citations, span = cited_span(
+        default_index, "Which republics would join the 3+3 discussions?", passage, start, end, False
+    )
+    assert text == "Armenia, Azerbaijan and Georgia" and span.quote == text
+    assert doc.text[span.start : span.end] == text and span.start == doc.text.index("Armenia, Azerbaijan")
+    assert citations[0].start <= span.start and span.end <= citations[0].end
+    # Asked for one thing, the item is the answer.
+    assert cited_span(default_index, "Which republic borders Iran?", passage, start, end, False)[0] == "Azerbaijan"
 
 
 def test_reader_reranks_the_shown_passages(default_index):
