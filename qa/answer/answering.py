@@ -230,6 +230,7 @@ def fullest_name(text: str, name: str) -> tuple[str, int] | None:
                 or ends_sentence
                 or not _NAME_WORD.fullmatch(word)
                 or lowered in _TITLE_WORDS
+                or lowered in _JOB_TITLES
                 or lowered in STOPWORDS
             ):
                 break
@@ -442,4 +443,26 @@ def cited_span(
     if possessive and possessive.start() > start:
         start, end = _trimmed(doc.text, start, possessive.start())
     start, end, refers = resolve_pronoun(doc.text, start, end, who)
+    if who:
+        start = _after_job_title(doc.text, start, end)
     return _cite(index, asked, passage, start, end, who, refers)
+
+
+# Job titles a reader's who-span may start with ("Board Member Jennifer Homendy"): the answer is the person. Titles
+# that are part of how a name is cited ("King Charles III", "General Amherst") are not among them.
+_JOB_TITLES = frozenset(
+    "member manager ceo chairman chairwoman chair director spokesman spokeswoman spokesperson minister secretary "
+    "representative senator justice judge professor administrator commissioner superintendent sheriff lady "
+    "executive officer chief editor coach ambassador mayor president".split()
+)
+
+
+def _after_job_title(text: str, start: int, end: int) -> int:
+    """Where the name in a who-span [start, end) starts after the job title before it ("Railway Manager Aparna
+    Garg" → "Aparna Garg"), when two or more capitalised words of the name follow; else `start`."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    titled = [i for i, w in enumerate(words) if w.group().lower().strip(".,") in _JOB_TITLES]
+    if not titled or not _name_words(text[start:end]):
+        return start
+    rest = words[titled[-1] + 1 :]
+    return start + rest[0].start() if len(rest) >= 2 else start

@@ -170,10 +170,6 @@ def test_asks_who_by_the_questions_first_wh_word():
     assert asks_who("In 2001, who became the owner?") and asks_who("The format was proposed by whom?")
     assert asks_who("Name the person who proposed the format")
     assert not asks_who("What did the minister who resigned say?") and not asks_who("Where is the summit held?")
-    # Which person, by a noun for people before the verb.
-    assert asks_who("Which scientist warned against it?") and asks_who("Which WHO chief said this?")
-    assert asks_who("Which country's president resigned?") and asks_who("What Melbourne mayor spoke?")
-    assert not asks_who("Which fire service is investigating?") and not asks_who("What post does the minister hold?")
 
 
 def test_asked_who_late_in_the_question_the_answer_is_the_fullest_name(default_index):
@@ -371,3 +367,17 @@ def test_the_reader_reads_more_passages_when_retrieval_is_unsure():
     flat = _scored(*[0.5] * 12)
     assert answering.passages_to_read(flat) == answering.MORE_PASSAGES
     assert answering.passages_to_read(_scored(0.5, 0.5)) == 2
+
+
+def test_asked_who_the_answer_is_the_person_without_the_job_title_before_the_name():
+    text = "Railway Manager Aparna Garg said the crew was ready. Board Member Jennifer Homendy agreed."
+    for span, name in (
+        ("Railway Manager Aparna Garg", "Aparna Garg"),
+        ("Board Member Jennifer Homendy", "Jennifer Homendy"),
+    ):
+        start = text.index(span)
+        assert text[answering._after_job_title(text, start, start + len(span)) : start + len(span)] == name
+        assert fullest_name(text, name) is None, "the fullest name does not take the title back"
+    # A title that is part of how a name is cited stays, as does a title before a name of one word.
+    for span in ("King Charles III", "President Trump", "Sergei Lavrov"):
+        assert answering._after_job_title(span, 0, len(span)) == 0
