@@ -63,14 +63,12 @@ def run(questions: Path, corpus: Path, part: bool) -> dict:
         gold, start = q["answers"][0], q["answer_starts"][0]
         if text[start : start + len(gold)] != gold:
             continue
-        sentences.setdefault(q["doc_id"], split_sentences(text))
-        held = holding_sentences(sentences[q["doc_id"]], start, start + len(gold))
-        if held is None:
+        spans = sentences.setdefault(q["doc_id"], split_sentences(text))
+        if holding_sentences(spans, start, start + len(gold)) is None:
             continue
-        floor, ceiling = sentences[q["doc_id"]][held[0]][0], sentences[q["doc_id"]][held[1]][1]
         if asks_for_list(q["question"]):
             flagged += 1
-            if list_answer(q["question"], text, start, start + len(gold), floor, ceiling) != (start, start + len(gold)):
+            if list_answer(q["question"], text, start, start + len(gold), spans) != (start, start + len(gold)):
                 changed.append(q["id"])
         if q.get("kind") != "list":
             continue
@@ -82,7 +80,7 @@ def run(questions: Path, corpus: Path, part: bool) -> dict:
                     continue
                 half = " ".join(words[len(words) // 2 :])
                 s, e = s + item.rindex(half), s + item.rindex(half) + len(half)
-            span_s, span_e = list_answer(q["question"], text, start + s, start + e, floor, ceiling)
+            span_s, span_e = list_answer(q["question"], text, start + s, start + e, spans)
             before.append(token_f1(gold[s:e], [gold]))
             after.append(token_f1(text[span_s:span_e], [gold]))
     return {

@@ -72,6 +72,13 @@ _TITLE_WORDS = frozenset(
     "mr mrs ms dr president minister foreign prime spokesman spokeswoman spokesperson secretary general "
     "chancellor king queen prince senator governor mayor chief deputy ambassador official".split()
 )
+# Job titles a reader's who-span may start with ("Board Member Jennifer Homendy"): the answer is the person. Titles
+# that are part of how a name is cited ("King Charles III", "General Amherst") are not among them.
+_JOB_TITLES = frozenset(
+    "member manager ceo chairman chairwoman chair director spokesman spokeswoman spokesperson minister secretary "
+    "representative senator justice judge professor administrator commissioner superintendent sheriff lady "
+    "executive officer chief editor coach ambassador mayor president".split()
+)
 _NAME_WORD = re.compile(r"[A-Z][\w'’.-]*")
 _INITIAL = re.compile(r"[A-Z]\.")
 # A possessive ending: asked whose, the answer is the owner's name ("Navaratnam" for "Navaratnam's"); asked who,
@@ -435,10 +442,7 @@ def cited_span(
     start, end = _trimmed(doc.text, passage.start + start, passage.start + end)
     if start >= end:
         return None
-    held = holding_sentences(sentences, start, end)
-    if held is not None:
-        floor, ceiling = sentences[held[0]][0], sentences[held[1]][1]
-        start, end = _trimmed(doc.text, *list_answer(asked, doc.text, start, end, floor, ceiling))
+    start, end = _trimmed(doc.text, *list_answer(asked, doc.text, start, end, sentences))
     possessive = _POSSESSIVE.search(doc.text, start, end) if wh_word(asked) == "whose" else None
     if possessive and possessive.start() > start:
         start, end = _trimmed(doc.text, start, possessive.start())
@@ -446,15 +450,6 @@ def cited_span(
     if who:
         start = _after_job_title(doc.text, start, end)
     return _cite(index, asked, passage, start, end, who, refers)
-
-
-# Job titles a reader's who-span may start with ("Board Member Jennifer Homendy"): the answer is the person. Titles
-# that are part of how a name is cited ("King Charles III", "General Amherst") are not among them.
-_JOB_TITLES = frozenset(
-    "member manager ceo chairman chairwoman chair director spokesman spokeswoman spokesperson minister secretary "
-    "representative senator justice judge professor administrator commissioner superintendent sheriff lady "
-    "executive officer chief editor coach ambassador mayor president".split()
-)
 
 
 def _after_job_title(text: str, start: int, end: int) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from qa.answer.abstention import content_stems
+from qa.ingest.text import holding_sentences
 from qa.search.retrieval import STOPWORDS
 
 # Longest item taken into a list, in words: longer runs between commas are clauses, not items.
@@ -21,10 +22,6 @@ LEFT_GROWTH = 2
 # Auxiliaries: the question's subject ends before one ("Which towns were…").
 _AUXILIARIES = frozenset(
     "did do does were was are is have has had would will can could should may might must cannot can't won't".split()
-)
-# Verbs that follow "what" as often as a plural does ("What happens to…", "What makes…").
-_VERBS_IN_S = frozenset(
-    "happens makes causes remains occurs lies comes goes gives keeps says takes seems needs".split()
 )
 # Verbs in -s that often follow a question's subject ("What problem makes…", "What happens to…").
 _VERBS_IN_S = frozenset(
@@ -40,8 +37,10 @@ _NOT_PLURAL = frozenset(
 _WORD = re.compile(r"[\w'’-]+")
 # Before an item: a comma, or a coordinator with or without one.
 _COORDINATOR = r"(?:and|or|as well as)"
-_AFTER_ITEM = re.compile(rf",?\s+{_COORDINATOR}\s+|,\s+")
+_AFTER_ITEM = re.compile(rf",?\s+(?P<coordinator>{_COORDINATOR})\s+|,\s+")
 _BEFORE_ITEM = re.compile(rf"(?:,?\s+{_COORDINATOR}|,)\s+$")
+# A coordinator inside a run of text.
+_INNER_COORDINATOR = re.compile(rf"\s{_COORDINATOR}\s")
 # What no item holds: clause punctuation, brackets, quotation marks and dashes.
 _ITEM_BREAK = re.compile(r"[,;:()\[\]\"“”—–]|\s-\s")
 # Where an item may end, looking for the item a span is part of: any break or separator.
@@ -73,10 +72,10 @@ def asks_for_list(question: str) -> bool:
         if lowered in _AUXILIARIES or lowered == "of" or (lowered.endswith("ed") and "-" not in lowered):
             # The subject ends at its verb, and "What share of voters" asks for one share.
             return False
-        following = words[i + 1] if i + 1 < len(words) else ""
-        verb_follows = following.lower() in _AUXILIARIES or following.lower().endswith("ed")
         if lowered in _VERBS_IN_S:
             return False
+        following = words[i + 1] if i + 1 < len(words) else ""
+        verb_follows = following.lower() in _AUXILIARIES or following.lower().endswith("ed")
         plural = lowered in _PLURALS or (
             len(lowered) > 3
             and lowered.endswith("s")
@@ -107,7 +106,7 @@ def _is_name(text: str) -> bool:
 
 
 def _has_coordinator(text: str) -> bool:
-    return re.search(rf"\s{_COORDINATOR}\s", text) is not None
+    return _INNER_COORDINATOR.search(text) is not None
 
 
 def _item_after(text: str, at: int, limit: int, last: bool) -> int | None:
@@ -115,9 +114,9 @@ def _item_after(text: str, at: int, limit: int, last: bool) -> int | None:
     does not start with a word that introduces a clause or a list, and one before the list's last holds none."""
     stop = _ITEM_BREAK.search(text, at, limit)
     end = stop.start() if stop else limit
-    nested = re.search(rf"\s{_COORDINATOR}\s", text[at:end])
+    nested = _INNER_COORDINATOR.search(text, at, end)
     if nested is not None:
-        end = at + nested.start()
+        end = nested.start()
     # The last item ends where a clause or a phrase about it starts ("Bala on Sunday", "an infection which…").
     after = next((w for w in _WORD.finditer(text, at, end) if w.group().lower() in _INTRODUCERS), None)
     if last and after is not None and after.start() > at:
@@ -147,10 +146,9 @@ def _item_before(text: str, at: int, floor: int, most_words: int) -> tuple[int, 
     stop = stops[-1] if stops else None
     start = stop.end() if stop else floor
     bounded = stop is not None and stop.group() == ","
-    coordinators = list(re.finditer(rf"\s{_COORDINATOR}\s", text[start:at]))
-    nested = coordinators[-1] if coordinators else None
-    if nested is not None:
-        start, bounded = start + nested.end(), True
+    coordinators = list(_INNER_COORDINATOR.finditer(text, start, at))
+    if coordinators:
+        start, bounded = coordinators[-1].end(), True
     words = list(_WORD.finditer(text, start, at))
     taken = []
     for w in reversed(words):
@@ -206,18 +204,18 @@ def whole_list(text: str, start: int, end: int, floor: int, ceiling: int) -> tup
     if not _is_name(span):
         start, end = _whole_item(text, start, end, floor, ceiling)
     new_start, new_end = start, end
-    items = [_words(text[start:end])]
+    longest = _words(text[start:end])  # words of the longest item: the first item is no longer
     complete = False
     at = end
     while at < ceiling:
         sep = _AFTER_ITEM.match(text, at, ceiling)
         if sep is None:
             break
-        last = _has_coordinator(" " + sep.group().strip(", ") + " ")
+        last = sep.group("coordinator") is not None
         item_end = _item_after(text, sep.end(), ceiling, last)
         if item_end is None:
             break
-        items.append(_words(text[sep.end() : item_end]))
+        longest = max(longest, _words(text[sep.end() : item_end]))
         at = item_end
         if last:
             new_end, complete = at, True
@@ -229,11 +227,11 @@ def whole_list(text: str, start: int, end: int, floor: int, ceiling: int) -> tup
         # may close a clause or an appositive ("…realms, Jorgensen").
         if sep is None or not (complete or _has_coordinator(sep.group())):
             break
-        found = _item_before(text, sep.start(), floor, max(items))
+        found = _item_before(text, sep.start(), floor, longest)
         if found is None:
             break
         item_start, more = found
-        items.append(_words(text[item_start : sep.start()]))
+        longest = max(longest, _words(text[item_start : sep.start()]))
         complete = True
         at = new_start = item_start
         if not more:
@@ -245,13 +243,14 @@ def whole_list(text: str, start: int, end: int, floor: int, ceiling: int) -> tup
     return new_start, new_end
 
 
-def list_answer(question: str, text: str, start: int, end: int, floor: int, ceiling: int) -> tuple[int, int]:
-    """The answer span [start, end) of `text`, widened to its whole list within [floor, ceiling) when the question
-    asks for several things and does not name the items added itself ("Along with wear, what…" asks for the
-    item that is not wear)."""
-    if not asks_for_list(question):
+def list_answer(question: str, text: str, start: int, end: int, sentences: list[tuple[int, int]]) -> tuple[int, int]:
+    """The answer span [start, end) of `text`, widened to its whole list within its sentence (`sentences`: the
+    text's sentence offsets) when the question asks for several things and does not name the items added itself
+    ("Along with wear, what…" asks for the item that is not wear)."""
+    held = holding_sentences(sentences, start, end) if asks_for_list(question) else None
+    if held is None:
         return start, end
-    new_start, new_end = whole_list(text, start, end, floor, ceiling)
+    new_start, new_end = whole_list(text, start, end, sentences[held[0]][0], sentences[held[1]][1])
     added = content_stems(text[new_start:start] + " " + text[end:new_end])
     if added and len(added & content_stems(question)) * 2 >= len(added):
         return start, end

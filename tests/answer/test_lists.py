@@ -65,7 +65,7 @@ def test_a_list_answer_is_widened_only_asked_for_several_things_it_does_not_name
     at = sentence.index("thermal expansion")
     span = (at, at + len("thermal expansion"))
     whole = (sentence.index("wear"), span[1])
-    assert list_answer("What problems make sealing the rotor hard?", sentence, *span, 0, len(sentence)) == whole
+    assert list_answer("What problems make sealing the rotor hard?", sentence, *span, [(0, len(sentence))]) == whole
     # Asked for one thing, or for what the question has not named already, the span stays.
-    assert list_answer("What problem makes sealing the rotor hard?", sentence, *span, 0, len(sentence)) == span
-    assert list_answer("Along with wear, what problems make it hard?", sentence, *span, 0, len(sentence)) == span
+    assert list_answer("What problem makes sealing the rotor hard?", sentence, *span, [(0, len(sentence))]) == span
+    assert list_answer("Along with wear, what problems make it hard?", sentence, *span, [(0, len(sentence))]) == span
