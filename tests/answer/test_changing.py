@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 from conftest import STORY_QUESTION as QUESTION
@@ -77,6 +78,26 @@ def test_on_the_corpus_a_changed_answer_comes_from_the_newest_article_with_the_e
     assert answer.earlier and all(r.published < answer.as_of for r in answer.earlier)
     for r in answer.earlier:
         assert idx.document(r.citation.doc_id).text[r.citation.start : r.citation.end] == r.citation.quote
+
+
+def test_on_the_corpus_a_newer_article_read_with_far_less_confidence_does_not_replace_the_answer():
+    corpus = shared_path("eval", "wikinews-dev", "corpus.jsonl")
+    from qa.answer.answering import answer_question
+    from qa.answer.changing import REPLACE_SHARE, newest_report
+    from qa.evaluation import open_set_index
+
+    idx = open_set_index(corpus.parent, None, progress=False)
+    # A later report of the same league names another club's coach; the reader finds it credible, but far less
+    # surely than the coach the Caloundra report names.
+    question = "Who is the coach of the Caloundra rugby side?"
+    given = answer_question(idx, question)
+    assert given.text == "Geoff Ingram" and given.citations[0].doc_id == "wn-0254"
+    answer = idx.answer(question)
+    assert answer.text == "Geoff Ingram" and answer.citations[0].doc_id == "wn-0254", answer
+    # With the answer given made as unsure as the newer report, the newer report answers, as for a changed figure.
+    unsure = newest_report(idx, question, replace(given, confidence=given.confidence * REPLACE_SHARE / 2), {})
+    assert unsure.text != "Geoff Ingram" and unsure.as_of > given.span.published
+    assert ("Geoff Ingram", given.span.published) in [(r.text, r.published) for r in unsure.earlier]
 
 
 def test_only_questions_about_how_things_stand_are_answered_by_the_newest_report():
