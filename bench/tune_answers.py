@@ -16,7 +16,9 @@ replayed exactly); the rest is computed from those readings. Three steps:
 
 The figures printed for step 3 are cross-validated (--folds: each question's probability comes from
 a model fitted without it), so they estimate how the fitted model does on questions it has not seen.
-Figures are SQuAD token F1 / EM of the chosen span (before the fullest-name rule), span hit (the span
+Figures are SQuAD token F1 / EM of the chosen span (before the fullest-name rule, list widening and the
+changing-news step: on news-qa fold 0 what answering shows differs from the replayed span for about one
+answerable question in eight, so confirm a change with `qa eval`), span hit (the span
 lies in the gold document and holds a gold answer), and abstention precision / recall; ROC AUC says
 how well a score separates answerable from unanswerable questions. --write saves the model in the
 reader's folder (qa/models/reader/abstention.json for the shipped reader); SURE_GAP is printed to be set in qa/answer/answering.py.
