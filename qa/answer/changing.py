@@ -4,7 +4,8 @@ A news corpus holds one story many times over (a toll that rises, a bill suspend
 After the usual answer, the articles of the story are read side by side: retrieval's passages from
 different articles that score close to its best one, each article's best passage. When the credible
 candidates among them say different things, the newest article answers and the earlier, different
-answers are listed with their dates; when they agree, the answer is the one `answer_question` gave.
+answers are listed with their dates; when they agree, or when the newer answers are read far less surely
+than the one given, the answer is the one `answer_question` gave.
 """
 
 from __future__ import annotations
@@ -157,8 +158,9 @@ def story_candidates(index: Index, question: str, passages: list[Passage]) -> li
 
 
 def newest_report(index: Index, question: str, answer: Answer, filters: dict[str, Any]) -> Answer:
-    """`answer` revised by the story's dated articles: the newest credible candidate answers when the candidates
-    disagree, and the earlier different ones are listed; unchanged when they agree."""
+    """`answer` revised by the story's dated articles: the newest credible candidate read at least REPLACE_SHARE as
+    surely as the answer given answers when the candidates disagree, and the earlier different ones are listed;
+    unchanged when they agree."""
     passages = story_passages(index, question, filters)
     if len({p.published for p in passages}) < 2:
         return answer
