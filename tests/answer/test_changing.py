@@ -94,7 +94,8 @@ def test_on_the_corpus_a_newer_article_read_with_far_less_confidence_does_not_re
     assert given.text == "Geoff Ingram" and given.citations[0].doc_id == "wn-0254"
     answer = idx.answer(question)
     assert answer.text == "Geoff Ingram" and answer.citations[0].doc_id == "wn-0254", answer
-    # With the answer given made as unsure as the newer report, the newer report answers, as for a changed figure.
+    # Had the answer given been read less surely than the newer report, the newer report would answer, as for a
+    # changed figure.
     unsure = newest_report(idx, question, replace(given, confidence=given.confidence * REPLACE_SHARE / 2), {})
     assert unsure.text != "Geoff Ingram" and unsure.as_of > given.span.published
     assert ("Geoff Ingram", given.span.published) in [(r.text, r.published) for r in unsure.earlier]
