@@ -96,7 +96,7 @@ def asks_for_list(question: str) -> bool:
     return False
 
 
-def _words(text: str) -> int:
+def _word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
@@ -171,13 +171,13 @@ def _whole_item(text: str, start: int, end: int, floor: int, ceiling: int) -> tu
     found = _ITEM_EDGE.search(text, end, ceiling)
     right = found.start() if found else len(text[:ceiling].rstrip(" .!?"))
     # An item grows over words of its own, not past a preposition into what it is about ("flies around zebras").
-    if _words(text[start:right]) > MAX_ITEM_WORDS or _introduces(text[end:right]) or _has_verb(text[start:right]):
+    if _word_count(text[start:right]) > MAX_ITEM_WORDS or _introduces(text[end:right]) or _has_verb(text[start:right]):
         right = end
     left = start
     for m in _ITEM_EDGE.finditer(text, floor, start):
         left = m.end()
     # Leftwards only a word or two ("raising the"): more may be the verb and subject before the item.
-    if _words(text[left:start]) > LEFT_GROWTH or _introduces(text[left:start]) or _has_verb(text[left:end]):
+    if _word_count(text[left:start]) > LEFT_GROWTH or _introduces(text[left:start]) or _has_verb(text[left:end]):
         left = start
     return left, max(end, right)
 
@@ -204,7 +204,7 @@ def whole_list(text: str, start: int, end: int, floor: int, ceiling: int) -> tup
     if not _is_name(span):
         start, end = _whole_item(text, start, end, floor, ceiling)
     new_start, new_end = start, end
-    longest = _words(text[start:end])  # words of the longest item: the first item is no longer
+    longest = _word_count(text[start:end])  # words of the longest item: the first item is no longer
     complete = False
     at = end
     while at < ceiling:
@@ -215,7 +215,7 @@ def whole_list(text: str, start: int, end: int, floor: int, ceiling: int) -> tup
         item_end = _item_after(text, sep.end(), ceiling, last)
         if item_end is None:
             break
-        longest = max(longest, _words(text[sep.end() : item_end]))
+        longest = max(longest, _word_count(text[sep.end() : item_end]))
         at = item_end
         if last:
             new_end, complete = at, True
@@ -231,7 +231,7 @@ def whole_list(text: str, start: int, end: int, floor: int, ceiling: int) -> tup
         if found is None:
             break
         item_start, more = found
-        longest = max(longest, _words(text[item_start : sep.start()]))
+        longest = max(longest, _word_count(text[item_start : sep.start()]))
         complete = True
         at = new_start = item_start
         if not more:
