@@ -2,6 +2,8 @@
 
     python bench/train_reader.py --out runs/reader            # one pass, resumable
     python bench/train_reader.py --out runs/reader --resume   # carry on after a stop
+    python bench/train_reader.py --write-rows rows.jsonl.xz [data options]   # prepare only
+    python bench/train_reader.py --rows rows.jsonl.xz --device cuda --out runs/reader   # train on them
 
 The usual extractive head: start/end logits over ``[CLS] question [SEP] window``, windows of
 ``--max-len`` tokens with ``--stride`` overlap, ``[CLS]`` as the no-answer position. Unanswerable
@@ -10,6 +12,10 @@ same article that does not hold its answer. Word embeddings stay frozen, so the 
 only hold the weights that changed. A checkpoint is written every ``--checkpoint-every`` steps (the
 batch order is fixed by the seed, so a resumed run sees the batches it had not yet seen), and the
 result is saved as a Hugging Face question-answering folder under ``OUT/hf``.
+
+``--write-rows`` writes the examples the data options make (news questions already cut into the
+index's chunks) to one file and stops; ``--rows`` trains on such a file as it is. A machine with a
+GPU then needs neither ``../shared`` nor the chunker's token encoding: see ``bench/gpu_kit.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import lzma
 import math
 import os
 import random
@@ -35,7 +42,22 @@ DEFAULT_DATA = SHARED / "train" / "reader-train.jsonl.gz"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="training examples (.jsonl or .jsonl.gz)")
-    p.add_argument("--out", type=Path, required=True, help="run folder: checkpoint, log and the saved model")
+    p.add_argument("--out", type=Path, default=None, help="run folder: checkpoint, log and the saved model")
+    p.add_argument(
+        "--write-rows",
+        type=Path,
+        default=None,
+        help="write the examples the data options make to this .jsonl.xz (or .gz, .jsonl) file and stop (no training)",
+    )
+    p.add_argument(
+        "--rows",
+        type=Path,
+        default=None,
+        help="train on the examples of this file (made by --write-rows) as they are, instead of the data options",
+    )
+    p.add_argument(
+        "--device", default="auto", help="cpu, cuda, or auto (cuda where there is one); cuda trains in bfloat16"
+    )
     p.add_argument("--base", default=None, help="starting weights (default: the bundled all-MiniLM-L6-v2)")
     p.add_argument("--max-examples", type=int, default=0, help="use at most this many examples (0: all)")
     p.add_argument("--neg-ratio", type=float, default=0.12, help="made-up unanswerable examples per answerable one")
@@ -102,20 +124,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--minutes",
         type=float,
         default=0,
-        help="train for this long instead of the whole data: the learning rate then decays with the time spent, "
-        "so a run ends on schedule on a busy machine (0: the whole data, decaying by steps)",
+        help="train for at most this long: the learning rate decays with the time spent or the steps taken, "
+        "whichever is further along, so a run ends on schedule on a busy machine (0: no time limit)",
     )
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--checkpoint-every", type=int, default=300, help="steps between checkpoints")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.out is None and args.write_rows is None:
+        p.error("give --out (a run folder to train into) or --write-rows (a file to prepare)")
+    return args
+
+
+def _opener(path: Path):
+    """open, gzip.open or lzma.open, by the file's suffix."""
+    return {".gz": gzip.open, ".xz": lzma.open}.get(path.suffix, open)
 
 
 def read_examples(path: Path, limit: int, seed: int) -> list[dict]:
-    """All examples of the file, shuffled by the seed, at most ``limit`` (0: all)."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
+    """All examples of the file (.jsonl, .jsonl.gz or .jsonl.xz), shuffled by the seed, at most ``limit`` (0: all)."""
+    with _opener(path)(path, "rt", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
     random.Random(seed).shuffle(rows)
     return rows[:limit] if limit else rows
@@ -341,8 +370,44 @@ def batches(feats: list, batch: int, seed: int, epochs: float) -> list[list[int]
     return order_all
 
 
+def prepare_rows(args: argparse.Namespace) -> list[dict]:
+    """The training examples the data options make: the data's own, the made-up unanswerable ones, the
+    paraphrased questions and the news questions over their articles' chunks."""
+    all_rows = read_examples(args.data, 0, args.seed)
+    rows = all_rows[: args.max_examples] if args.max_examples else all_rows
+    rows = add_negatives(rows, args.neg_ratio, args.seed, pool=all_rows)
+    rows = add_cut_negatives(rows, args.cut_ratio, args.seed)
+    rows = add_swap_negatives(rows, args.swap_ratio, args.seed, pool=all_rows)
+    rows = repeat_unanswerable(rows, args.repeat_unanswerable)
+    if args.paraphrases:
+        # Every paraphrased example, whether or not --max-examples kept its original.
+        rows += paraphrased(all_rows, read_jsonl(args.paraphrases)) * args.paraphrase_repeat
+    if args.news:
+        articles = {d["id"]: d["text"] for d in read_jsonl(args.news_corpus)}
+        questions = [q for q in read_jsonl(args.news) if news_fold(q["doc_id"]) != args.news_holdout]
+        rows += news_rows(questions, articles, args.seed) * args.news_repeat
+    return rows
+
+
+def write_rows(rows: list[dict], path: Path) -> None:
+    """`rows` as JSON lines (compressed by the suffix, .xz the smallest), those of one paragraph next to each
+    other so that the paragraph compresses to almost nothing after its first time; training reorders them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with _opener(path)(tmp, "wt", encoding="utf-8") as f:
+        for r in sorted(rows, key=lambda r: (r["context"], r["id"])):
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.write_rows:
+        rows = prepare_rows(args)
+        write_rows(rows, args.write_rows)
+        size = args.write_rows.stat().st_size / 1e6
+        print(f"wrote {len(rows)} examples to {args.write_rows} ({size:.1f} MB)", file=sys.stderr)
+        return 0
     import torch
     from tqdm import tqdm
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
@@ -361,30 +426,22 @@ def main(argv: list[str] | None = None) -> int:
         log.write(msg + "\n")
         log.flush()
 
+    auto = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(auto if args.device == "auto" else args.device)
     tokenizer = AutoTokenizer.from_pretrained(args.base)
-    model = AutoModelForQuestionAnswering.from_pretrained(args.base)
+    model = AutoModelForQuestionAnswering.from_pretrained(args.base).to(device)
     model.get_input_embeddings().weight.requires_grad_(False)
+    # bfloat16 matrix products on a GPU (weights and optimizer stay float32); plain float32 on a CPU.
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
 
     t0 = time.time()
-    all_rows = read_examples(args.data, 0, args.seed)
-    rows = all_rows[: args.max_examples] if args.max_examples else all_rows
-    rows = add_negatives(rows, args.neg_ratio, args.seed, pool=all_rows)
-    rows = add_cut_negatives(rows, args.cut_ratio, args.seed)
-    rows = add_swap_negatives(rows, args.swap_ratio, args.seed, pool=all_rows)
-    rows = repeat_unanswerable(rows, args.repeat_unanswerable)
-    if args.paraphrases:
-        # Every paraphrased example, whether or not --max-examples kept its original.
-        rows += paraphrased(all_rows, read_jsonl(args.paraphrases)) * args.paraphrase_repeat
-    if args.news:
-        articles = {d["id"]: d["text"] for d in read_jsonl(args.news_corpus)}
-        questions = [q for q in read_jsonl(args.news) if news_fold(q["doc_id"]) != args.news_holdout]
-        rows += news_rows(questions, articles, args.seed) * args.news_repeat
+    rows = read_examples(args.rows, 0, args.seed) if args.rows else prepare_rows(args)
     feats = featurize(rows, tokenizer, args.max_len, args.stride, args.keep_missed, args.seed)
     order = batches(feats, args.batch, args.seed, args.epochs)
     n_unans = sum(1 for f in feats if f[1] == 0)
     say(
         f"{len(rows)} examples -> {len(feats)} windows ({n_unans} with no answer), {len(order)} steps; "
-        f"prepared in {time.time() - t0:.0f} s"
+        f"prepared in {time.time() - t0:.0f} s; training on {device}"
     )
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -393,8 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     spent = 0.0  # training seconds, carried over a resume
 
     def progress(step: int) -> float:
-        """Share of the run done: by time with --minutes, else by steps."""
-        return spent / budget if budget else step / len(order)
+        """Share of the run done: by steps, or by time with --minutes when that runs out first."""
+        return max(spent / budget if budget else 0.0, step / len(order))
 
     def lr_factor(step: int) -> float:
         """Linear warm-up, then linear decay to zero at the end of the run."""
@@ -407,13 +464,13 @@ def main(argv: list[str] | None = None) -> int:
     start_step = 0
     ckpt_path = args.out / "checkpoint.pt"
     if args.resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, weights_only=False)
+        ckpt = torch.load(ckpt_path, weights_only=False, map_location=device)
         model.load_state_dict(ckpt["model"], strict=False)
         optim.load_state_dict(ckpt["optim"])
         sched.load_state_dict(ckpt["sched"])
         start_step = ckpt["step"]
         spent = ckpt.get("spent", 0.0)
-        torch.set_rng_state(ckpt["rng"])
+        torch.set_rng_state(ckpt["rng"].cpu())
         say(f"resumed at step {start_step}")
 
     def save_checkpoint(step: int) -> None:
@@ -456,9 +513,10 @@ def main(argv: list[str] | None = None) -> int:
             types[row, sep + 1 : len(seq)] = 1
         starts = torch.tensor([feats[k][1] for k in idx])
         ends = torch.tensor([feats[k][2] for k in idx])
-        out = model(
-            input_ids=ids, attention_mask=mask, token_type_ids=types, start_positions=starts, end_positions=ends
-        )
+        inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        inputs.update(start_positions=starts, end_positions=ends)
+        with autocast:
+            out = model(**{name: t.to(device, non_blocking=True) for name, t in inputs.items()})
         out.loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optim.step()
@@ -468,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
         spent, last = spent + now - last, now
         loss_avg = out.loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * out.loss.item()
         bar.update(1)
-        bar.set_postfix(loss=f"{loss_avg:.3f}")
+        bar.set_postfix(loss=f"{loss_avg:.3f}", refresh=False)
         if (step + 1) % args.checkpoint_every == 0 or step + 1 == len(order):
             save_checkpoint(step + 1)
             rate = (step + 1 - start_step) * args.batch / (time.time() - t_start)

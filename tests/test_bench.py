@@ -100,9 +100,8 @@ def test_as_typed_copies_a_set_typed_with_slips_lead_ins_or_trailers_that_answer
         assert evaluated["n_questions"] == 23 and evaluated["answers"]["f1"] > 0.5
 
 
-def test_train_reader_runs_end_to_end_and_ships(tmp_path):
-    """A few dozen examples through the training script, then the shipping step into a scratch folder."""
-    data = tmp_path / "train.jsonl"
+def tiny_training_data(path: Path) -> Path:
+    """Thirty examples in the training data's format, written to `path`."""
     rows = []
     for i in range(30):
         context = f"Report {i}. The committee met in Geneva on Monday. Its chair, Anna Berg, opened the session."
@@ -117,7 +116,13 @@ def test_train_reader_runs_end_to_end_and_ships(tmp_path):
                 "answer_starts": [context.index("Geneva")],
             }
         )
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_train_reader_runs_end_to_end_and_ships(tmp_path):
+    """A few dozen examples through the training script, then the shipping step into a scratch folder."""
+    data = tiny_training_data(tmp_path / "train.jsonl")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = tmp_path / "run"
     cmd = [sys.executable, "bench/train_reader.py", "--data", str(data), "--out", str(out), "--batch", "8"]
@@ -142,6 +147,43 @@ def test_train_reader_runs_end_to_end_and_ships(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in ship.iterdir()} >= {"weights.safetensors", "config.json", "reader.json"}
+
+
+def test_a_gpu_kit_trains_the_reader_from_prepared_rows_and_its_weights_come_back_whole(tmp_path):
+    """The kit's way end to end on this machine's CPU: examples prepared to a file, the base model's part packed,
+    bench/gpu_reader.sh trains from the shipped reader and writes the weights in parts, and `collect` joins them
+    into a reader folder with the bundled model's own word embeddings."""
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    from qa.answer.reader_model import SHIPPED_READER
+    from qa.encoders.models import bundled_model_path
+
+    kit, out = tmp_path / "kit", tmp_path / "out"
+    data = tiny_training_data(tmp_path / "train.jsonl")
+    bench("train_reader.py", "--data", str(data), "--write-rows", str(kit / "rows.jsonl.xz"))
+    bench("gpu_kit.py", "pack", str(kit))
+    base = load_file(str(bundled_model_path() / "model.safetensors"))["embeddings.word_embeddings.weight"]
+    assert load_file(str(kit / "base" / "model.safetensors"))["embeddings.word_embeddings.weight"].dtype == np.float16
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = ["bash", "bench/gpu_reader.sh", str(kit), str(out), "0.05", "--batch", "8", "--epochs", "1"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "30 examples" in (out / "train.log").read_text()
+    pieces = sorted(out.glob("weights.safetensors.*"))
+    assert len(pieces) == 2 and all(p.stat().st_size <= 15_000_000 for p in pieces)
+    hf = Path(bench("gpu_kit.py", "collect", str(out), str(tmp_path / "reader")).strip())
+    trained = load_file(str(hf / "model.safetensors"))
+    assert np.array_equal(trained["bert.embeddings.word_embeddings.weight"], base)
+    shipped = load_file(str(SHIPPED_READER / "weights.safetensors"))
+    assert set(shipped) == set(trained) - {"bert.embeddings.word_embeddings.weight"}
+    moved = [n for n in shipped if not np.array_equal(trained[n].astype(np.float16), shipped[n])]
+    assert "qa_outputs.weight" in moved and len(moved) > len(shipped) // 2
+    # Not a kit: a clear message, no traceback.
+    proc = subprocess.run(
+        ["bash", "bench/gpu_reader.sh", str(tmp_path), str(out)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "is not a kit" in proc.stderr
 
 
 def test_swapped_questions_ask_about_what_the_paragraph_does_not_hold():

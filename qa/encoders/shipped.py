@@ -24,13 +24,16 @@ def shipped_digest(folder: Path, card: str) -> str:
     return digest.hexdigest()[:12]
 
 
-def assemble_layers(folder: Path, card: str, target: Path, base_files: tuple[str, ...] = TOKENIZER_FILES) -> Path:
+def assemble_layers(
+    folder: Path, card: str, target: Path, base_files: tuple[str, ...] = TOKENIZER_FILES, base: Path | None = None
+) -> Path:
     """A full model folder in `target`: `folder`'s weights in float32 plus the base tensors its `card` names
-    under `from_base`, its config.json, and `base_files` (files or folders) copied from the base model."""
+    under `from_base`, its config.json, and `base_files` (files or folders) copied from the base model folder
+    (`base`, by default the bundled all-MiniLM-L6-v2)."""
     import numpy as np
     from safetensors.numpy import load_file, save_file
 
-    base = bundled_model_path()
+    base = base or bundled_model_path()
     meta = json.loads((folder / card).read_text())
     tensors = {k: v.astype(np.float32) for k, v in load_file(str(folder / "weights.safetensors")).items()}
     base_tensors = load_file(str(base / "model.safetensors"))
