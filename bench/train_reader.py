@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import NEWS_FOLDS, SHARED, news_fold  # noqa: E402
 
 DEFAULT_DATA = SHARED / "train" / "reader-train.jsonl.gz"
+# The fields of an example that `featurize` reads.
+TRAINED_FIELDS = ("question", "context", "answers", "answer_starts")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -396,7 +398,8 @@ def write_rows(rows: list[dict], path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with _opener(path)(tmp, "wt", encoding="utf-8") as f:
         for r in sorted(rows, key=lambda r: (r["context"], r["id"])):
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            # What training reads of an example; ids and sources would take a fifth of the file.
+            f.write(json.dumps({k: r[k] for k in TRAINED_FIELDS}, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
 
 

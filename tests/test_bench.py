@@ -1,7 +1,9 @@
 """The benchmarks run end to end, each on its smallest setting, as on a new machine: the cache folder they use
 does not exist yet. They report sane figures (no speed is asserted)."""
 
+import gzip
 import json
+import lzma
 import os
 import subprocess
 import sys
@@ -100,23 +102,28 @@ def test_as_typed_copies_a_set_typed_with_slips_lead_ins_or_trailers_that_answer
         assert evaluated["n_questions"] == 23 and evaluated["answers"]["f1"] > 0.5
 
 
+CITIES = ("Geneva", "Vienna", "Oslo", "Lima", "Quito", "Accra", "Hanoi", "Riga", "Perth", "Cork")
+
+
 def tiny_training_data(path: Path) -> Path:
-    """Thirty examples in the training data's format, written to `path`."""
+    """Thirty examples in the training data's format (three articles of ten paragraphs), written to `path`."""
     rows = []
     for i in range(30):
-        context = f"Report {i}. The committee met in Geneva on Monday. Its chair, Anna Berg, opened the session."
+        city = CITIES[i % 10]
+        context = f"Report {i}. The committee met in {city} on Monday. Its chair, Anna Berg, opened the session."
         rows.append(
             {
                 "id": str(i),
                 "source": "squad_v1.1_train",
                 "title": f"T{i % 3}",
                 "context": context,
-                "question": "Where did the committee meet?",
-                "answers": ["Geneva"],
-                "answer_starts": [context.index("Geneva")],
+                "question": f"Where did the committee of report {i} meet?",
+                "answers": [city],
+                "answer_starts": [context.index(city)],
             }
         )
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with (gzip.open if path.suffix == ".gz" else open)(path, "wt") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows))
     return path
 
 
@@ -151,7 +158,7 @@ def test_train_reader_runs_end_to_end_and_ships(tmp_path):
 
 def test_a_gpu_kit_trains_the_reader_from_prepared_rows_and_its_weights_come_back_whole(tmp_path):
     """The kit's way end to end on this machine's CPU: examples prepared to a file, the base model's part packed,
-    bench/gpu_reader.sh trains from the shipped reader and writes the weights in parts, and `collect` joins them
+    bench/gpu_train.sh trains the reader from the shipped one and writes the weights in parts, and `collect` joins them
     into a reader folder with the bundled model's own word embeddings."""
     import numpy as np
     from safetensors.numpy import load_file
@@ -164,13 +171,18 @@ def test_a_gpu_kit_trains_the_reader_from_prepared_rows_and_its_weights_come_bac
     bench("train_reader.py", "--data", str(data), "--write-rows", str(kit / "rows.jsonl.xz"))
     bench("gpu_kit.py", "pack", str(kit))
     base = load_file(str(bundled_model_path() / "model.safetensors"))["embeddings.word_embeddings.weight"]
-    assert load_file(str(kit / "base" / "model.safetensors"))["embeddings.word_embeddings.weight"].dtype == np.float16
+    assert set(load_file(str(kit / "base" / "packed.safetensors"))) == {
+        "embeddings.word_embeddings.weight",
+        "embeddings.word_embeddings.weight.scale",
+    }
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = ["bash", "bench/gpu_reader.sh", str(kit), str(out), "0.05", "--batch", "8", "--epochs", "1"]
+    cmd = ["bash", "bench/gpu_train.sh", "reader", str(kit), str(out), "0.05", "--batch", "8", "--epochs", "1"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "30 examples" in (out / "train.log").read_text()
-    pieces = sorted(out.glob("weights.safetensors.*"))
+    with lzma.open(kit / "rows.jsonl.xz", "rt") as f:
+        prepared = sum(1 for _ in f)
+    assert prepared > 30 and f"{prepared} examples" in (out / "train.log").read_text()
+    pieces = sorted(out.glob("model.tar.*"))
     assert len(pieces) == 2 and all(p.stat().st_size <= 15_000_000 for p in pieces)
     hf = Path(bench("gpu_kit.py", "collect", str(out), str(tmp_path / "reader")).strip())
     trained = load_file(str(hf / "model.safetensors"))
@@ -179,11 +191,47 @@ def test_a_gpu_kit_trains_the_reader_from_prepared_rows_and_its_weights_come_bac
     assert set(shipped) == set(trained) - {"bert.embeddings.word_embeddings.weight"}
     moved = [n for n in shipped if not np.array_equal(trained[n].astype(np.float16), shipped[n])]
     assert "qa_outputs.weight" in moved and len(moved) > len(shipped) // 2
-    # Not a kit: a clear message, no traceback.
+    # A reader's kit is no encoder's: a clear message, no traceback.
     proc = subprocess.run(
-        ["bash", "bench/gpu_reader.sh", str(tmp_path), str(out)], cwd=ROOT, capture_output=True, text=True
+        ["bash", "bench/gpu_train.sh", "encoder", str(kit), str(out)], cwd=ROOT, capture_output=True, text=True
     )
-    assert proc.returncode == 2 and "is not a kit" in proc.stderr
+    assert proc.returncode == 2 and "is not a kit for the encoder" in proc.stderr and "--whole" in proc.stderr
+
+
+def test_a_gpu_kit_trains_both_sides_of_the_encoder_from_prepared_pairs(tmp_path):
+    """The encoder's kit end to end on this machine's CPU: pairs with their hard negatives prepared to a file, the
+    whole base model packed, bench/gpu_train.sh trains both sides, and `collect` gives back a
+    sentence-transformers folder with the bundled word embeddings whose vectors differ from the base model's."""
+    import numpy as np
+    from safetensors.numpy import load_file
+    from sentence_transformers import SentenceTransformer
+
+    from qa.encoders.models import bundled_model_path
+
+    kit, out = tmp_path / "kit", tmp_path / "out"
+    data = tiny_training_data(tmp_path / "train.jsonl.gz")
+    bench("train_encoder.py", "--both-sides", "--train", str(data), "--write-rows", str(kit / "pairs.json.xz"))
+    with lzma.open(kit / "pairs.json.xz", "rt") as f:
+        pairs = json.load(f)
+    # Every question has a hard negative: a paragraph of its own article without its answer.
+    assert len(pairs["rows"]) == 30 and all(r["negative"] is not None for r in pairs["rows"])
+    for r in pairs["rows"]:
+        assert "Where did" in r["question"] and pairs["texts"][r["negative"]] != pairs["texts"][r["positive"]]
+    bench("gpu_kit.py", "pack", str(kit), "--whole")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = ["bash", "bench/gpu_train.sh", "encoder", str(kit), str(out), "0.5", "--batch", "4", "--dev-share", "0"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "30 training questions" in (out / "train.log").read_text()
+    model = Path(bench("gpu_kit.py", "collect", str(out), str(tmp_path / "encoder")).strip())
+    bundled = bundled_model_path()
+    trained = load_file(str(model / "model.safetensors"))
+    base = load_file(str(bundled / "model.safetensors"))
+    assert np.array_equal(trained["embeddings.word_embeddings.weight"], base["embeddings.word_embeddings.weight"])
+    texts = ["Where did the committee meet?", "The committee met in Geneva on Monday."]
+    before = SentenceTransformer(str(bundled), device="cpu").encode(texts)
+    after = SentenceTransformer(str(model), device="cpu").encode(texts)
+    assert after.shape == before.shape and not np.allclose(after, before, atol=1e-4)
 
 
 def test_swapped_questions_ask_about_what_the_paragraph_does_not_hold():

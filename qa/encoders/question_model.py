@@ -14,25 +14,13 @@ import os
 from pathlib import Path
 
 from qa.encoders.models import DEFAULT_MODEL, ModelRef, resolve_model
-from qa.encoders.shipped import assembled, shipped_digest
+from qa.encoders.shipped import SENTENCE_MODEL_FILES, assembled, shipped_digest
 from qa.errors import ModelError
 
 SHIPPED_QUESTION_ENCODER = Path(__file__).resolve().parents[1] / "models" / "question-encoder"
 QUESTION_ENCODER = "qa-news-question-encoder"
 CARD = "encoder.json"
 SAME_AS_INDEX = "index"
-# A sentence-transformers folder besides the layers: the base model's tokenizer, pooling and normalising.
-_BASE_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.txt",
-    "modules.json",
-    "sentence_bert_config.json",
-    "config_sentence_transformers.json",
-    "1_Pooling",
-    "2_Normalize",
-)
 
 
 def shipped_question_encoder() -> ModelRef | None:
@@ -44,7 +32,8 @@ def shipped_question_encoder() -> ModelRef | None:
         raise ModelError(f"{SHIPPED_QUESTION_ENCODER / CARD} pairs with {card.get('passages')}, not {DEFAULT_MODEL}")
     digest = shipped_digest(SHIPPED_QUESTION_ENCODER, CARD)
     return ModelRef(
-        f"{QUESTION_ENCODER}@{digest}", assembled(SHIPPED_QUESTION_ENCODER, CARD, QUESTION_ENCODER, _BASE_FILES)
+        f"{QUESTION_ENCODER}@{digest}",
+        assembled(SHIPPED_QUESTION_ENCODER, CARD, QUESTION_ENCODER, SENTENCE_MODEL_FILES),
     )
 
 

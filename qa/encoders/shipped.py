@@ -14,6 +14,15 @@ from qa.encoders.models import bundled_model_path, cache_root
 from qa.errors import ModelError
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+# A sentence-transformers folder besides the layers: the base model's tokenizer, pooling and normalising.
+SENTENCE_MODEL_FILES = (
+    *TOKENIZER_FILES,
+    "modules.json",
+    "sentence_bert_config.json",
+    "config_sentence_transformers.json",
+    "1_Pooling",
+    "2_Normalize",
+)
 
 
 def shipped_digest(folder: Path, card: str) -> str:
