@@ -52,7 +52,8 @@ def copied_corpus(corpus: list[Path], copies: int, folder: Path) -> list[Path]:
 def run(corpus: list[Path], n_queries: int, shard_counts: list[int], use_ray: bool = True, copies: int = 1) -> dict:
     """Every figure of the benchmark in one dict; no searches are timed when `shard_counts` is empty."""
     from qa.encoders.embedding import Embedder
-    from qa.encoders.models import force_offline, resolve_model
+    from qa.encoders.model_choice import resolve_model
+    from qa.encoders.models import force_offline
     from qa.index import load_index
     from qa.indexing.build import build_index
     from qa.indexing.shard_build import build_sharded_index

@@ -61,9 +61,14 @@ def ship_command(argv: list[str] | None, doc: str, ship_into, target: Path, trai
     p.add_argument("folder", type=Path, help=trained)
     p.add_argument("--target", type=Path, default=target)
     args = p.parse_args(argv)
-    for name, size in ship_into(args.folder, args.target).items():
-        print(f"{name:24} {size / 1e6:8.2f} MB")
+    print_sizes(ship_into(args.folder, args.target))
     return 0
+
+
+def print_sizes(sizes: dict[str, int]) -> None:
+    """The shipped files and their sizes, one a line."""
+    for name, size in sizes.items():
+        print(f"{name:24} {size / 1e6:8.2f} MB")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,7 +142,7 @@ class PoolChunks:
 
     def __init__(self, pool: list[dict]) -> None:
         from qa.encoders.embedding import Embedder
-        from qa.encoders.models import resolve_model
+        from qa.encoders.model_choice import resolve_model
         from qa.indexing.steps import plan_chunks
         from qa.ingest.chunking import ChunkerSettings
         from qa.records import Document
@@ -192,7 +192,7 @@ class PoolChunks:
 def pool_vectors(out: Path, chunks: PoolChunks) -> np.ndarray:
     """The passages' vectors as the index's default encoder makes them (computed once, kept in OUT)."""
     from qa.encoders.embedding import Embedder
-    from qa.encoders.models import resolve_model
+    from qa.encoders.model_choice import resolve_model
 
     key = hashlib.sha256("\n\x00".join(chunks.texts).encode()).hexdigest()[:16]
     path = out / f"passages-{key}.npy"
@@ -245,7 +245,7 @@ def train(
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from qa.encoders.models import resolve_model
+    from qa.encoders.model_choice import resolve_model
 
     torch.manual_seed(args.seed)
     auto = "cuda" if torch.cuda.is_available() else "cpu"

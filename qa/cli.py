@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         metavar="NAME_OR_PATH",
         default=None,
-        help="a local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)",
+        help="a local sentence-transformers model folder (default: the package's own encoder where one ships in "
+        "qa/models/encoder, else the bundled all-MiniLM-L6-v2; an index keeps the model it was built with)",
     )
     b.add_argument("--max-tokens", type=int, default=None, metavar="N", help="chunk budget in tokens (default: 160)")
     b.add_argument(
@@ -266,6 +267,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         report = reshard_index(args.index, args.shards, progress=progress)
         print(f"resharded {report.index_dir} into {args.shards}: {report.documents} documents, {report.chunks} chunks")
     elif args.index_command == "stats":
+        from qa.encoders.model_choice import rebuild_hint
         from qa.search.sharded import open_generation
         from qa.store.generations import current_generation
 
@@ -285,6 +287,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             "updated_at": m.updated_at,
             "size_bytes": store.size_bytes(),
             "shards": getattr(store, "shard_count", 1),
+            "rebuild_hint": rebuild_hint(m.model_id),
         }
         if hasattr(store, "shard_manifests"):  # how evenly the id hash spread the documents
             stats["shard_documents"] = [sm.documents for sm in store.shard_manifests]
@@ -303,6 +306,8 @@ def cmd_index(args: argparse.Namespace) -> int:
                 + (f" ({stats['shard_documents']} documents)" if "shard_documents" in stats else "")
             )
             print(f"size       {stats['size_bytes'] / 1e6:.2f} MB")
+            if stats["rebuild_hint"]:
+                print(f"note       {stats['rebuild_hint']}")
             print(f"built      {m.built_at}, updated {m.updated_at}")
             for d in stats.get("document_list", []):
                 print(f"  {d['id']}\t{d['published'] or '-'}\t{d['chunks']} chunks\t{d['title']}")

@@ -146,7 +146,7 @@ def default_index_dir(set_dir: Path) -> Path:
 def _index_matches(index_dir: Path, corpus: Path) -> bool:
     """True when the index holds exactly the corpus's documents, built with today's model and chunker."""
     from qa.encoders.embedding import default_encoder
-    from qa.encoders.models import resolve_model
+    from qa.encoders.model_choice import resolve_model
     from qa.ingest.chunking import ChunkerSettings
     from qa.ingest.corpus import load_corpus
     from qa.ingest.documents import content_hash

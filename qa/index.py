@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -17,13 +18,15 @@ from qa.answer.reader_model import resolve_reader
 from qa.answer.spelling import corrected_question
 from qa.answer.timeline import timeline
 from qa.encoders.embedding import Embedder
-from qa.encoders.models import recorded_model, resolve_model
+from qa.encoders.model_choice import rebuild_hint, recorded_model, resolve_model
 from qa.encoders.question_model import question_model as choose_question_model
 from qa.errors import IndexCorruptError, IndexMismatchError, InputError
 from qa.records import Answer, Document, Passage, TimelineEntry
 from qa.search.retrieval import Filters, hybrid_search
 from qa.search.sharded import ShardBackend, ShardedStore, open_generation
 from qa.store.generations import CURRENT, Manifest, Store, current_generation
+
+log = logging.getLogger(__name__)
 
 _QUERY_CACHE = 256
 # Embeds questions beside the thread that searches for them; two, so concurrent questions do not queue.
@@ -58,6 +61,10 @@ class Index:
                 f"the index at {self.path} was built with {manifest.model_id}, not {model}; "
                 f"rebuild it with `qa index build --model {model}` or leave the model out"
             )
+        # How to move an index of the package's other model to its default one (None when there is nothing to do).
+        self.rebuild_hint = rebuild_hint(manifest.model_id)
+        if self.rebuild_hint:
+            log.warning(self.rebuild_hint)
         self.embedder = Embedder(ref, manifest.encoder)
         asker = choose_question_model(ref, question_model)
         # Questions may be embedded by their own model (qa.encoders.question_model); passages keep the index's.

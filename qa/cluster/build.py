@@ -24,7 +24,7 @@ import numpy as np
 
 from qa.cluster.connection import connect, import_ray, task_error
 from qa.encoders.embedding import Embedder
-from qa.encoders.models import resolve_model
+from qa.encoders.model_choice import resolve_model
 from qa.errors import ClusterError, CorpusError, QAError
 from qa.indexing.shard_build import encode_chunks, shard_embedder, write_shard
 from qa.indexing.steps import BuildReport, check_target, new_manifest, plan_chunks

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from qa.encoders.models import TORCH_IMPORT_LOCK, ModelRef, force_offline, resolve_model
+from qa.encoders.model_choice import resolve_model
+from qa.encoders.models import TORCH_IMPORT_LOCK, ModelRef, force_offline
 from qa.errors import InputError, ModelError
 from qa.progress import progress_bar
 

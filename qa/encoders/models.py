@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from qa.errors import IndexMismatchError, ModelError
+from qa.errors import ModelError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODING = "cl100k_base"
@@ -68,21 +68,6 @@ def fingerprint(path: Path, ignore: tuple[str, ...] = ()) -> str:
     return h.hexdigest()[:12]
 
 
-def resolve_model(name_or_path: str | None = None) -> ModelRef:
-    """The bundled model for None or its name; otherwise a local sentence-transformers folder."""
-    if name_or_path in (None, "", DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]):
-        return ModelRef(DEFAULT_MODEL, bundled_model_path())
-    path = Path(name_or_path).expanduser()
-    if not path.is_dir():
-        raise ModelError(
-            f"model not found: {name_or_path!r} is not a folder. Give a local sentence-transformers "
-            f"model folder, or leave --model out to use {DEFAULT_MODEL}."
-        )
-    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
-        raise ModelError(f"{path} is not a sentence-transformers model folder (no config.json or modules.json)")
-    return ModelRef(f"{path.resolve().name}@{fingerprint(path)}", path.resolve())
-
-
 def window_length(folder: Path, default: int = 256) -> int:
     """Word pieces a sentence-transformers folder's model reads (its sentence_bert_config), else `default`."""
     config = folder / "sentence_bert_config.json"
@@ -120,16 +105,3 @@ def _cl100k_cached() -> bool:
     cache = os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
     cache = cache or os.path.join(tempfile.gettempdir(), "data-gym-cache")
     return os.path.isfile(os.path.join(cache, hashlib.sha1(_CL100K_URL.encode()).hexdigest()))
-
-
-def recorded_model(model_id: str, model_path: str) -> ModelRef:
-    """The model an index manifest names: the bundled one by id, any other by its recorded folder."""
-    if model_id == DEFAULT_MODEL:
-        return resolve_model(None)
-    ref = resolve_model(model_path)
-    if ref.id != model_id:
-        raise IndexMismatchError(
-            f"the index was built with {model_id} but the folder {model_path} now holds {ref.id}; "
-            "rebuild the index with `qa index build --model ...`"
-        )
-    return ref

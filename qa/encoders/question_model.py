@@ -13,7 +13,8 @@ import json
 import os
 from pathlib import Path
 
-from qa.encoders.models import DEFAULT_MODEL, ModelRef, resolve_model
+from qa.encoders.model_choice import resolve_model
+from qa.encoders.models import DEFAULT_MODEL, ModelRef
 from qa.encoders.shipped import SENTENCE_MODEL_FILES, assembled, shipped_digest
 from qa.errors import ModelError
 

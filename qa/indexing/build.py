@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from qa.encoders.embedding import Embedder
-from qa.encoders.models import recorded_model, resolve_model
+from qa.encoders.model_choice import recorded_model, resolve_model
 from qa.errors import CorpusError, IndexMismatchError, InputError
 from qa.indexing.shard_build import add_to_shards, remove_from_shards
 from qa.indexing.steps import BuildReport, new_manifest, plan_chunks, read_corpus, skip_reasons, write_plans

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.encoders.embedding import BATCH_SIZE, Embedder
-from qa.encoders.models import recorded_model, resolve_model
+from qa.encoders.model_choice import recorded_model, resolve_model
 from qa.errors import IndexMismatchError, InputError
 from qa.indexing.steps import BuildReport, new_manifest, plan_chunks, read_corpus, write_plans
 from qa.ingest.chunking import ChunkerSettings

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from qa.encoders.embedding import Embedder
-from qa.encoders.models import DEFAULT_MODEL, resolve_model
+from qa.encoders.model_choice import resolve_model
+from qa.encoders.models import DEFAULT_MODEL
 from qa.errors import ModelError
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from qa.encoders import question_model as qm
-from qa.encoders.models import DEFAULT_MODEL, bundled_model_path, resolve_model
+from qa.encoders.model_choice import resolve_model
+from qa.encoders.models import DEFAULT_MODEL, bundled_model_path
 from qa.errors import ModelError
 
 

@@ -57,7 +57,7 @@ def test_add_update_remove_without_rebuild(index_copy, tmp_path):
 
 
 def test_model_mismatch_is_refused(default_index_dir):
-    from qa.encoders.models import resolve_model
+    from qa.encoders.model_choice import resolve_model
 
     other = str(resolve_model(None).path)  # same weights, but a different model id
     with pytest.raises(IndexMismatchError, match="built with sentence-transformers/all-MiniLM-L6-v2"):
