@@ -18,8 +18,9 @@ Back here:
     python bench/gpu_kit.py collect OUT/reader runs/reader-gpu     # runs/reader-gpu/hf: qa eval --reader, ship_reader.py
     python bench/gpu_kit.py collect OUT/encoder runs/encoder-gpu   # runs/encoder-gpu/model: qa index build --model
 
-The base model travels with its matrices in 8 bits a row (a word embedding moves by 0.7% of its length; the
-model's vectors of a Wikinews sample by under 0.0001 in cosine), everything else in float16. The trained
+The base model travels with its matrices in 8 bits a row, everything else in float16: a word embedding moves
+by 0.7% of its length, and with its word embeddings so rounded the model's vectors of a Wikinews sample move
+by under 0.0001 in cosine (the encoder's other matrices are only where its training starts). The trained
 weights come back as the package ships them, every tensor but the word embeddings in float16, with the
 config, in one archive cut into parts of at most --part-mb (for transfers that limit a file's size or
 count); `collect` joins them and puts the bundled model's own float32 word embeddings back, so the result
