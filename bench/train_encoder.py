@@ -250,8 +250,7 @@ def train(
     torch.manual_seed(args.seed)
     auto = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(auto if args.device == "auto" else args.device)
-    base = args.base if args.base and Path(args.base).is_dir() else str(resolve_model(args.base).path)
-    model = SentenceTransformer(base, device=str(device))
+    model = SentenceTransformer(str(resolve_model(args.base).path), device=str(device))
     model[0].auto_model.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
