@@ -27,12 +27,19 @@ def bundled_model() -> ModelRef:
     return ModelRef(DEFAULT_MODEL, bundled_model_path())
 
 
-def shipped_encoder() -> ModelRef | None:
-    """The package's own encoder, put together in the cache on first use; None when none ships."""
+def shipped_encoder_id() -> str | None:
+    """The id of the package's own encoder (its card's digest), without putting it together; None when none ships."""
     if not (SHIPPED_ENCODER / CARD).is_file():
         return None
-    digest = shipped_digest(SHIPPED_ENCODER, CARD)
-    return ModelRef(f"{ENCODER}@{digest}", assembled(SHIPPED_ENCODER, CARD, ENCODER, SENTENCE_MODEL_FILES))
+    return f"{ENCODER}@{shipped_digest(SHIPPED_ENCODER, CARD)}"
+
+
+def shipped_encoder() -> ModelRef | None:
+    """The package's own encoder, put together in the cache on first use; None when none ships."""
+    model_id = shipped_encoder_id()
+    if model_id is None:
+        return None
+    return ModelRef(model_id, assembled(SHIPPED_ENCODER, CARD, ENCODER, SENTENCE_MODEL_FILES))
 
 
 def default_model() -> ModelRef:
@@ -47,24 +54,24 @@ def packaged_model(model_id: str) -> ModelRef | None:
         return bundled_model()
     if not model_id.startswith(ENCODER + "@"):
         return None
-    shipped = shipped_encoder()
-    if shipped is None or shipped.id != model_id:
-        now = f"it holds {shipped.id}" if shipped else "it holds none"
+    shipped_id = shipped_encoder_id()
+    if shipped_id != model_id:
         raise IndexMismatchError(
             f"the index was built with the package's encoder {model_id}, which this version no longer holds "
-            f"({now}); rebuild it with `qa index build`"
+            f"(it holds {shipped_id or 'none'}); rebuild it with `qa index build`"
         )
-    return shipped
+    return shipped_encoder()
 
 
 def rebuild_hint(model_id: str) -> str | None:
     """What to run to move an index built with the package's other model to the default one; None when the index
-    already uses the default or was built with a model given by folder."""
-    default = default_model()
-    if model_id == default.id or (model_id != DEFAULT_MODEL and not model_id.startswith(ENCODER + "@")):
+    already uses the default or was built with a model given by folder. Reads ids only: opening an index of the
+    bundled model does not put the shipped encoder together."""
+    default_id = shipped_encoder_id() or DEFAULT_MODEL
+    if model_id == default_id or (model_id != DEFAULT_MODEL and not model_id.startswith(ENCODER + "@")):
         return None
     return (
-        f"this index was built with {model_id}; the package's default embedding model is now {default.id}: "
+        f"this index was built with {model_id}; the package's default embedding model is now {default_id}: "
         "rebuild the index with `qa index build` to use it"
     )
 
