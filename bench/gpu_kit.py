@@ -40,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.ship_reader import ship_layers  # noqa: E402
 from qa.answer.reader_model import SHIPPED_READER  # noqa: E402
 from qa.encoders.models import bundled_model_path  # noqa: E402
 from qa.encoders.shipped import SENTENCE_MODEL_FILES, TOKENIZER_FILES, assemble_layers  # noqa: E402
@@ -104,21 +105,18 @@ def reader_base(kit: Path, target: Path, reader: Path = SHIPPED_READER) -> Path:
 
 def parts(trained: Path, out: Path, part_mb: float) -> list[Path]:
     """A trained folder's weights but the word embeddings (float16), its config and a card naming the tensor left
-    out, as one tar archive cut into parts of at most `part_mb` MB (a reader's Hugging Face folder or a
-    sentence-transformers folder alike)."""
-    import numpy as np
-    from safetensors.numpy import load_file, save_file
+    out, written as the package ships a model, then as one tar archive cut into parts of at most `part_mb` MB (a
+    reader's Hugging Face folder or a sentence-transformers folder alike)."""
+    from safetensors import safe_open
 
-    tensors = load_file(str(trained / "model.safetensors"))
-    left_out = next(name for name in tensors if name.endswith(EMBEDDINGS))
-    kept = {k: v.astype(np.float16) for k, v in tensors.items() if k != left_out}
-    card = {"from_base": {left_out: EMBEDDINGS}, "sentence_transformers": (trained / "modules.json").is_file()}
+    with safe_open(str(trained / "model.safetensors"), "np") as f:
+        left_out = next(name for name in f.keys() if name.endswith(EMBEDDINGS))
+    extra = {"sentence_transformers": (trained / "modules.json").is_file()}
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        save_file(kept, str(folder / WEIGHTS))
-        shutil.copy(trained / "config.json", folder / "config.json")
-        (folder / CARD).write_text(json.dumps(card, indent=2) + "\n")
+        # The bundled model is not on the GPU machine: `collect` puts its word embeddings back here.
+        ship_layers(trained, folder, CARD, {left_out: EMBEDDINGS}, extra, check_base=False)
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             for name in (WEIGHTS, "config.json", CARD):

@@ -29,15 +29,21 @@ FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_embeddin
 
 
 def ship_layers(
-    folder: Path, target: Path, card: str, from_base: dict[str, str], extra: dict | None = None
+    folder: Path,
+    target: Path,
+    card: str,
+    from_base: dict[str, str],
+    extra: dict | None = None,
+    check_base: bool = True,
 ) -> dict[str, int]:
     """Write a trained model's changed weights (float16, without the `from_base` tensors, which must equal the
-    base model's) and config into `target`, with a `card` JSON recording them; returns file sizes."""
+    bundled base model's: checked unless `check_base` is False, where the bundled model is not at hand) and
+    config into `target`, with a `card` JSON recording them; returns file sizes."""
     from safetensors.numpy import load_file, save_file
 
     tensors = load_file(str(folder / "model.safetensors"))
-    base = load_file(str(bundled_model_path() / "model.safetensors"))
-    for name, base_name in from_base.items():
+    base = load_file(str(bundled_model_path() / "model.safetensors")) if check_base else {}
+    for name, base_name in from_base.items() if check_base else ():
         if not np.array_equal(tensors[name], base[base_name]):
             raise SystemExit(f"{name} differs from the base model's {base_name}: it cannot be left out")
     kept = {k: v.astype(np.float16) for k, v in tensors.items() if k not in from_base}
