@@ -61,16 +61,6 @@ def ship(hf_folder: Path, target: Path = SHIPPED_READER) -> dict[str, int]:
     return ship_layers(hf_folder, target, "reader.json", FROM_BASE)
 
 
-def ship_command(argv: list[str] | None, doc: str, ship_into, target: Path, trained: str) -> int:
-    """A ship script's command line: FOLDER (described by `trained`) [--target DIR]; prints the files' sizes."""
-    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("folder", type=Path, help=trained)
-    p.add_argument("--target", type=Path, default=target)
-    args = p.parse_args(argv)
-    print_sizes(ship_into(args.folder, args.target))
-    return 0
-
-
 def print_sizes(sizes: dict[str, int]) -> None:
     """The shipped files and their sizes, one a line."""
     for name, size in sizes.items():
@@ -78,9 +68,12 @@ def print_sizes(sizes: dict[str, int]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return ship_command(
-        argv, __doc__, ship, SHIPPED_READER, "the trained Hugging Face folder (train_reader.py's OUT/hf)"
-    )
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder", type=Path, help="the trained Hugging Face folder (train_reader.py's OUT/hf)")
+    p.add_argument("--target", type=Path, default=SHIPPED_READER)
+    args = p.parse_args(argv)
+    print_sizes(ship(args.folder, args.target))
+    return 0
 
 
 if __name__ == "__main__":
