@@ -178,7 +178,7 @@ class PoolChunks:
 
     def hard_negative(self, question: str, doc_id: str, answers: list[str], skip: set[int]) -> int | None:
         """The row of the question's article that shares most words with it without holding an answer."""
-        from bench.train_reader import _overlap
+        from bench.train_reader import word_overlap
 
         golds = [a.lower() for a in answers]
         rows = [
@@ -186,7 +186,7 @@ class PoolChunks:
             for r in self.of_title.get(self.title_of.get(doc_id, ""), [])
             if r not in skip and not any(g in self.texts[r].lower() for g in golds)
         ]
-        return max(rows, key=lambda r: (_overlap(question, self.texts[r]), -r), default=None)
+        return max(rows, key=lambda r: (word_overlap(question, self.texts[r]), -r), default=None)
 
 
 def pool_vectors(out: Path, chunks: PoolChunks) -> np.ndarray:

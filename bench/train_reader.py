@@ -250,7 +250,7 @@ def repeat_unanswerable(rows: list[dict], times: int) -> list[dict]:
     return rows + [{**r, "id": f"{r['id']}-again{n}"} for n in range(1, times) for r in real]
 
 
-def _overlap(question: str, text: str) -> int:
+def word_overlap(question: str, text: str) -> int:
     """Content words (4 letters or more) that a question shares with a text: a crude stand-in for retrieval."""
     words = {w for w in re.findall(r"[a-z0-9]{4,}", question.lower())}
     return len(words & set(re.findall(r"[a-z0-9]{4,}", text.lower())))
@@ -288,7 +288,7 @@ def news_rows(questions: list[dict], articles: dict[str, str], seed: int, negati
                     }
                 )
             elif not any(a.lower() in context.lower() for a in q["answers"]):
-                missing.append((_overlap(q["question"], context), n, context))
+                missing.append((word_overlap(q["question"], context), n, context))
         missing.sort(key=lambda m: (-m[0], m[1]))
         wanted = negatives if not golds else int(rng.random() < 0.5)
         for _, n, context in missing[:wanted]:
