@@ -140,9 +140,8 @@ def child_qa(work: Path, questions: list[dict], question_model: str | None = Non
     from qa.indexing.build import build_index
 
     model = model or os.environ.get("QA_BENCH_MODEL")
-    Embedder(
-        resolve_model(model)
-    ).load()  # the encoder (onnx-int8 by default) loaded before the clock, as for the peers
+    # The encoder (onnx-int8 by default) is loaded before the clock, as for the peers.
+    Embedder(resolve_model(model)).load()
     base = _rss_mb()
     t = time.perf_counter()
     report = build_index([work / "corpus.jsonl"], work / "qa-index", model=model)
