@@ -41,11 +41,16 @@ def tiny_set(tmp_path_factory) -> Path:
     return folder
 
 
-def bench(script: str, *args: str, timeout: int = 300) -> str:
-    """Run `bench/<script> ...` as a user would; what it printed on stdout."""
+def run_bench(script: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run `bench/<script> ...` as a user would, whatever its exit status."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, f"bench/{script}", *args]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def bench(script: str, *args: str, timeout: int = 300) -> str:
+    """Run `bench/<script> ...` as a user would; what it printed on stdout."""
+    proc = run_bench(script, *args, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
 
@@ -364,13 +369,7 @@ def test_peers_says_which_encoder_this_project_and_the_ours_rows_embed_with(tiny
         "peers.py", "--systems", "qa,qa-minilm", "--quick", "--no-scale", "--model", model, "--set", str(tiny_set)
     )
     assert f"this project's encoder ({model}) in qa and the -ours rows" in out
-    proc = subprocess.run(
-        [sys.executable, "bench/peers.py", "--model", str(tiny_set / "none"), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = run_bench("peers.py", "--model", str(tiny_set / "none"), "--quick")
     assert proc.returncode == 2 and "no such folder" in proc.stderr and "Traceback" not in proc.stderr
 
 
