@@ -10,9 +10,13 @@ replayed exactly); the rest is computed from those readings. Three steps:
 2. The abstention model (`qa.answer.abstention`): logistic weights over the reading's FEATURES,
    fitted on every set's readings as answering makes them with that SURE_GAP. The label is whether
    answering should answer: the question is answerable and the chosen span is right (F1 >= 0.5).
-3. The threshold on its probability: the one that maximises, averaged over the sets, SQuAD 2.0's
-   overall F1 (answerable F1 plus correct abstentions, over all questions) while the sets named by
-   --min-f1 keep their answerable F1 at or above its floor: abstain as much as short-answer quality allows.
+3. The threshold on its probability. With --min-abstention, the lowest at which the sets it names
+   abstain with precision and recall at or above their floors: answer as much as those allow (on news
+   questions overall F1 changes little over a wide band of thresholds, while every right answer held
+   back is one people asked for and did not get). Without it, the one that maximises,
+   averaged over the sets each weighed by its --share, SQuAD 2.0's overall F1 (answerable F1 plus
+   correct abstentions, over all questions). Either way the sets named by --min-f1 keep their answerable
+   F1 at or above its floor.
 
 The figures printed for step 3 are cross-validated (--folds: each question's probability comes from
 a model fitted without it), so they estimate how the fitted model does on questions it has not seen.
@@ -176,18 +180,40 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float) ->
     return AbstentionModel(tuple(mean), tuple(scale), tuple(beta[:-1]), float(beta[-1]), 0.5)
 
 
-def choose_threshold(sets: dict, picks: dict, probs: dict, min_f1: dict[str, float]) -> float:
-    """The probability to answer at that maximises the mean objective while each set keeps its `min_f1`."""
+def choose_threshold(
+    sets: dict,
+    picks: dict,
+    probs: dict,
+    min_f1: dict[str, float],
+    shares: dict[str, float] | None = None,
+    min_abstention: dict[str, tuple[float, float]] | None = None,
+) -> float:
+    """The probability to answer at. With `min_abstention`, the lowest at which each set it names abstains
+    with precision and recall at or above its floor (answer as much as those floors allow); otherwise, or
+    where no threshold meets them, the one that maximises the objective averaged over the sets, each
+    weighed by its share (1 unless given). Either way each set keeps its `min_f1`."""
+    shares, min_abstention = shares or {}, min_abstention or {}
+    total = sum(shares.get(n, 1.0) for n in sets)
     candidates = np.unique(np.round(np.concatenate([p for p in probs.values()]), 3))
     best, best_obj = 0.0, -1.0
     for t in np.concatenate([[0.0], candidates]):
         scored = {n: figures(sets[n], picks[n], list(probs[n] >= t)) for n in sets}
         if any(s["f1"] < min_f1.get(n, 0.0) for n, s in scored.items()):
             continue
-        obj = sum(s["objective"] for s in scored.values()) / len(sets)
+        if min_abstention and meets_abstention(scored, min_abstention):
+            return float(t)
+        obj = sum(shares.get(n, 1.0) * s["objective"] for n, s in scored.items()) / total
         if obj > best_obj:
             best, best_obj = float(t), obj
     return best
+
+
+def meets_abstention(scored: dict[str, dict], min_abstention: dict[str, tuple[float, float]]) -> bool:
+    """Whether every set named in `min_abstention` abstains with precision and recall at or above its floors."""
+    return all(
+        scored[n]["abstention_precision"] >= precision and scored[n]["abstention_recall"] >= recall
+        for n, (precision, recall) in min_abstention.items()
+    )
 
 
 def choose_guess_at(probs: list[float], right: list[bool], answer_at: float, min_right: float) -> float:
@@ -209,6 +235,14 @@ def _print_figures(label: str, scored: dict) -> None:
         )
 
 
+def _floors(text: str) -> tuple[float, float]:
+    """The abstention precision and recall floors of "V" (both V) or "P,R"."""
+    parts = [float(x) for x in text.split(",")]
+    if len(parts) not in (1, 2):
+        raise ValueError(text)
+    return (parts[0], parts[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("set_dirs", type=Path, nargs="+", metavar="SET_DIR")
@@ -225,6 +259,16 @@ def main(argv: list[str] | None = None) -> int:
         "plus what a 3,000-question sample of squad2-tune was seen to run above the whole set)",
     )
     p.add_argument(
+        "--min-abstention",
+        action="append",
+        default=None,
+        metavar="SET=V|P,R",
+        help="abstention precision and recall a set (by folder name) must reach: V for both, or P,R; repeatable. "
+        "Given, the "
+        "threshold is the lowest that meets every floor, so answering answers as much as they allow; not given, "
+        "it maximises SQuAD 2.0's overall F1",
+    )
+    p.add_argument(
         "--max-loss",
         type=float,
         default=0.01,
@@ -235,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=None,
         metavar="SET=S",
-        help="how much a set (by folder name) weighs in the fit against the largest set; repeatable (default 1 each)",
+        help="how much a set (by folder name) weighs against the largest set, in the fit and in choosing the threshold; "
+        "repeatable (default 1 each)",
     )
     p.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the logistic weights")
     p.add_argument(
@@ -255,8 +300,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         min_f1 = {k: float(v) for k, v in (item.split("=", 1) for item in args.min_f1 or ["squad2-tune=0.665"])}
         shares = {k: float(v) for k, v in (item.split("=", 1) for item in args.share or [])}
+        min_abstention = {k: _floors(v) for k, v in (item.split("=", 1) for item in args.min_abstention or [])}
     except ValueError:
-        p.error("--min-f1 and --share take SET=NUMBER, e.g. squad2-tune=0.665")
+        p.error(
+            "--min-f1 and --share take SET=NUMBER, e.g. squad2-tune=0.665; --min-abstention SET=NUMBER or "
+            "SET=PRECISION,RECALL, e.g. wikinews-dev=0.65,0.7"
+        )
+    unknown = sorted(set(min_abstention) - {d.name for d in args.set_dirs})
+    if unknown:
+        p.error(f"--min-abstention names sets not given: {', '.join(unknown)}")
     sets: dict[str, list[dict]] = {}
     for set_dir in args.set_dirs:
         cached = args.readings / f"{set_dir.name}.json" if args.readings else None
@@ -317,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         probs[n][i] = prob
 
     # 3. The threshold, chosen and scored on held-out probabilities.
-    answer_at = choose_threshold(sets, picks, probs, min_f1)
+    answer_at = choose_threshold(sets, picks, probs, min_f1, shares, min_abstention)
     guess_at = choose_guess_at(
         [probs[n][i] for n, i in where],
         [bool(sets[n][i]["answers"]) and picks[n][i]["f1"] >= RIGHT_F1 for n, i in where],
@@ -326,13 +378,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"tentative answers from probability {guess_at:.3f} (right at least {args.guess_right:.0%} of the time)")
     print(f"abstention (cross-validated over {args.folds} folds), answering at probability {answer_at:.3f}:")
+    at_threshold = {n: figures(sets[n], picks[n], list(probs[n] >= answer_at)) for n in sets}
+    if min_abstention and not meets_abstention(at_threshold, min_abstention):
+        print("  (no threshold meets every --min-abstention floor: chosen by overall F1 instead)")
     _print_figures("always answer", {n: figures(sets[n], picks[n], [True] * len(sets[n])) for n in sets})
     gap_probs = {n: np.array([pk["best"].gap if pk["best"] else -99.0 for pk in picks[n]]) for n in sets}
-    gap_at = choose_threshold(sets, picks, gap_probs, min_f1)
+    gap_at = choose_threshold(sets, picks, gap_probs, min_f1, shares, min_abstention)
     _print_figures(
         f"margin {gap_at:.2f} alone", {n: figures(sets[n], picks[n], list(gap_probs[n] >= gap_at)) for n in sets}
     )
-    _print_figures("abstention model", {n: figures(sets[n], picks[n], list(probs[n] >= answer_at)) for n in sets})
+    _print_figures("abstention model", at_threshold)
     for n, rows in sets.items():
         by_kind: dict[str, list[int]] = {}
         for i, r in enumerate(rows):
