@@ -101,6 +101,39 @@ def test_on_the_corpus_a_newer_article_read_with_far_less_confidence_does_not_re
     assert ("Geoff Ingram", given.span.published) in [(r.text, r.published) for r in unsure.earlier]
 
 
+def test_on_the_corpus_an_unsure_answer_from_an_older_report_than_the_story_holds_is_tentative():
+    corpus = shared_path("eval", "wikinews-dev", "corpus.jsonl")
+    from qa.answer.answering import answer_question
+    from qa.answer.changing import CONTESTED, newest_report
+    from qa.evaluation import open_set_index
+
+    idx = open_set_index(corpus.parent, None, progress=False)
+    # The August report counts the protests' weeks; the October and November reports of the same protests say
+    # nothing the reader finds credible about it, so the count may well be out of date.
+    question = "How many weeks have Hong Kong's pro-democracy protests been going on?"
+    first = answer_question(idx, question)
+    said = first if first.text else first.best_guess
+    assert said is not None and "eleventh" in said.text and said.span.published == "2019-08-19"
+    unsure = replace(
+        first,
+        text=said.text,
+        abstained=False,
+        confidence=CONTESTED / 2,
+        span=said.span,
+        citations=said.citations,
+        best_guess=None,
+    )
+    held = newest_report(idx, question, unsure, {})
+    assert held.abstained and held.text is None
+    assert held.best_guess.text == said.text and held.best_guess.citations == said.citations
+    assert held.best_guess.confidence == CONTESTED / 2
+    # Read surely, the same answer stands: a newer report that says nothing credible does not overturn it.
+    sure = newest_report(idx, question, replace(unsure, confidence=(1 + CONTESTED) / 2), {})
+    assert not sure.abstained and sure.text == said.text
+    answer = idx.answer(question)
+    assert answer.abstained and answer.best_guess.text == said.text and answer.as_of == "2019-08-19", answer
+
+
 def test_only_questions_about_how_things_stand_are_answered_by_the_newest_report():
     from qa.answer.changing import asks_how_things_stand
 
@@ -110,3 +143,12 @@ def test_only_questions_about_how_things_stand_are_answered_by_the_newest_report
     assert not asks_how_things_stand("On which day did the protests begin?")
     assert not asks_how_things_stand("How many deaths had been recorded when cases hit one million?")
     assert not asks_how_things_stand("Who was elected mayor in 2019?")
+
+
+def test_only_questions_in_the_present_ask_about_now():
+    from qa.answer.changing import asks_about_now
+
+    assert asks_about_now("How many weeks have the protests been going on?")
+    assert asks_about_now("Is a hurricane warning in force?")
+    assert not asks_about_now("Who presided over the House vote?")
+    assert not asks_about_now("How many people had died by March?")
