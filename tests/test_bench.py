@@ -391,30 +391,23 @@ def test_tune_answers_fits_the_abstention_model_without_writing_it(tiny_set):
 
 def test_tune_answers_answers_as_much_as_the_abstention_floors_allow(tiny_set, tmp_path):
     readings = tmp_path / "readings"
+
+    def tune(floors: str) -> str:
+        return bench(
+            "tune_answers.py",
+            str(tiny_set),
+            "--folds",
+            "2",
+            "--readings",
+            str(readings),
+            "--min-abstention",
+            f"{tiny_set.name}={floors}",
+        )
+
     # Floors of 0 are met by answering everything, so the threshold is the lowest there is.
-    out = bench(
-        "tune_answers.py",
-        str(tiny_set),
-        "--folds",
-        "2",
-        "--readings",
-        str(readings),
-        "--min-abstention",
-        f"{tiny_set.name}=0",
-    )
-    assert "answering at probability 0.000:" in out
+    assert "answering at probability 0.000:" in tune("0,0")
     # Floors no threshold meets fall back to overall F1, and say so.
-    out = bench(
-        "tune_answers.py",
-        str(tiny_set),
-        "--folds",
-        "2",
-        "--readings",
-        str(readings),
-        "--min-abstention",
-        f"{tiny_set.name}=1.01",
-    )
-    assert "no threshold meets every --min-abstention floor" in out
+    assert "no threshold meets every --min-abstention floor" in tune("1.01")
     proc = run_bench("tune_answers.py", str(tiny_set), "--readings", str(readings), "--min-abstention", "other=0.6")
     assert proc.returncode == 2 and "names sets not given: other" in proc.stderr
 
