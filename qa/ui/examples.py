@@ -34,7 +34,8 @@ MAX_WORDS = 14
 # Clauses are cut before these words once the question is long enough to make sense.
 _CLAUSE_BREAKS = frozenset({"to", "including", "along", "which", "who", "that", "after", "before", "while", "as"})
 _ROLE_SKIP = frozenset(
-    "said says told by with and of former the a an its his her their was is were are has had as for to on in at".split()
+    "said says told by with and of former the a an its his her their was is were are has had as for to on in at "
+    "from into onto than about over under against between among like via within without".split()
 )
 
 

@@ -20,6 +20,15 @@ def test_candidates_are_built_from_the_article(default_index):
         assert content and all(w.lower() in doc.text.lower() for w in content), q
 
 
+def test_a_role_question_keeps_the_role_and_not_the_clause_before_it():
+    from qa.records import Document
+
+    text = "Protesters said the vote was stolen from incumbent President Zara Quill on Saturday."
+    questions = list(candidate_questions(Document("d", "Vote protest", text)))
+    assert "Who is the incumbent President?" in questions
+    assert not any(q.startswith("Who is the") and "stolen" in q for q in questions), questions
+
+
 def test_examples_are_answered(default_index):
     examples = example_questions(default_index, n=3)
     assert 1 <= len(examples) <= 3
