@@ -33,6 +33,14 @@ _NOT_NAMES = frozenset(
 MAX_WORDS = 14
 # Clauses are cut before these words once the question is long enough to make sense.
 _CLAUSE_BREAKS = frozenset({"to", "including", "along", "which", "who", "that", "after", "before", "while", "as"})
+# Lower-case words that belong to a role's name ("deputy director", "incumbent President"); any other lower-case
+# word before the role ends the clause it came from ("weeks before Indonesian President").
+_ROLE_WORDS = frozenset(
+    "deputy vice acting incumbent interim prime foreign interior finance health defence defense chief executive "
+    "general assistant senior regional state federal national".split()
+)
+# Capitalised words that start a sentence or name a day, not a role: "Only President …", "This Wednesday …".
+_NOT_ROLES = _NOT_NAMES | frozenset("Only Per Late Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
 _ROLE_SKIP = frozenset(
     "said says told by with and of former the a an its his her their was is were are has had as for to on in at "
     "from into onto than about over under against between among like via within without".split()
@@ -62,8 +70,19 @@ def candidate_questions(doc: Document, max_chars: int = 4000) -> Iterator[str]:
         yield f"What is the {m[1]}?"
     for m in _ROLE.finditer(text):
         words = m[1].split()
-        # Keep only the role itself: drop what precedes its last function word or verb.
-        cut = max((i for i, w in enumerate(words) if w.lower() in _ROLE_SKIP or w.endswith("ed")), default=-1)
+        # Keep only the role itself: drop what precedes its last function word, verb or other lower-case word
+        # that names no role ("weeks before Indonesian President" -> "Indonesian President"), while a name in
+        # capitals stays whole ("United States President").
+        cut = max(
+            (
+                i
+                for i, w in enumerate(words[:-1])
+                if w.lower() in _ROLE_SKIP
+                or w in _NOT_ROLES
+                or (w.islower() and (w.endswith("ed") or w not in _ROLE_WORDS))
+            ),
+            default=-1,
+        )
         words = words[cut + 1 :]
         if words:
             yield f"Who is the {' '.join(words)}?"

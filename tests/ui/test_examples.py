@@ -27,6 +27,13 @@ def test_a_role_question_keeps_the_role_and_not_the_clause_before_it():
     questions = list(candidate_questions(Document("d", "Vote protest", text)))
     assert "Who is the incumbent President?" in questions
     assert not any(q.startswith("Who is the") and "stolen" in q for q in questions), questions
+    text = "Two weeks before Indonesian President Joko Widodo spoke, deputy director Ana Lima left."
+    questions = list(candidate_questions(Document("e", "Visit", text)))
+    assert "Who is the Indonesian President?" in questions and "Who is the deputy director?" in questions
+    assert not any("weeks" in q for q in questions), questions
+    text = "On Tuesday, United States President Joko Lim spoke. Only President Ana Lima left."
+    questions = list(candidate_questions(Document("f", "Visit", text)))
+    assert "Who is the United States President?" in questions and "Who is the President?" in questions, questions
 
 
 def test_examples_are_answered(default_index):
