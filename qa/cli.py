@@ -318,6 +318,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _print_answer(answer, asked_as_of: bool = False) -> None:
     from qa.ingest.dates import spoken_date
+    from qa.ui.render import newer_report_note
 
     if answer.read_as:
         print(f"Read as: {answer.read_as}")
@@ -326,6 +327,8 @@ def _print_answer(answer, asked_as_of: bool = False) -> None:
         # Worded so that it cannot be read as an answer, and quoted as one, so it can be checked.
         print(f"Not sure — perhaps {guess.text}  (confidence {guess.confidence:.2f})")
         _print_citations(guess.citations)
+        if answer.newer is not None:
+            print(newer_report_note(answer))
         return
     if answer.abstained:
         print(f"I don't know: the articles don't say. (confidence {answer.confidence:.2f})")

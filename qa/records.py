@@ -145,6 +145,9 @@ class Answer:
     # The question as read when a word typed with a slip was read as the indexed word meant ("Karantaka" as
     # "Karnataka"); None when it was read as typed.
     read_as: str | None = None
+    # A newer article of the story that says something else, when it made an unsure answer from an older one
+    # tentative (qa.answer.changing): its best passage.
+    newer: Passage | None = None
 
     @property
     def shown_text(self) -> str | None:
@@ -165,6 +168,11 @@ class Answer:
             "best_guess": self.best_guess.to_dict() if self.best_guess else None,
             "as_of": self.as_of,
             "earlier": [r.to_dict() for r in self.earlier],
+            "newer_report": (
+                {"date": self.newer.published, "doc_id": self.newer.doc_id, "title": self.newer.title}
+                if self.newer
+                else None
+            ),
             "passages": [
                 {
                     "doc_id": p.doc_id,

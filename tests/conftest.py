@@ -27,6 +27,7 @@ ANSWER_KEYS = {
     "best_guess",
     "as_of",
     "earlier",
+    "newer_report",
     "passages",
 }
 

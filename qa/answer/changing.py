@@ -181,7 +181,7 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     """`answer` revised by the story's dated articles: the newest credible candidate read at least REPLACE_SHARE as
     surely as the answer given answers when the candidates disagree, and the earlier different ones are listed;
     asked about now, an answer under CONTESTED from an older article than one of the story that says something
-    else becomes tentative;
+    else becomes tentative, and a tentative answer so contested names that newer report;
     unchanged when they agree."""
     passages = story_passages(index, question, filters)
     given_date = _answer_date(answer)
@@ -191,15 +191,18 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     candidates = story_candidates(index, question, passages)
     credible = [c for c in candidates if c.probability >= abstention.answer_at]
     given = answer.text or (answer.best_guess.text if answer.best_guess else None)
-    if (
-        answer.text
-        and given_date
-        and answer.confidence < CONTESTED
-        and asks_about_now(question)
-        and not any(c.passage.published > given_date for c in credible)
-        and any(c.passage.published > given_date and not same_answer(c.span.text, answer.text) for c in candidates)
-    ):
-        answer = held_back(answer)
+    contesting = [
+        c
+        for c in candidates
+        if given and given_date and c.passage.published > given_date and not same_answer(c.span.text, given)
+    ]
+    if contesting and asks_about_now(question) and not any(c.passage.published > given_date for c in credible):
+        newer = max(contesting, key=lambda c: c.passage.published).passage
+        if answer.text is None:
+            # Already tentative: it says which newer report may have changed it.
+            answer = replace(answer, newer=newer)
+        elif answer.confidence < CONTESTED:
+            answer = held_back(answer, newer)
     texts = [c.span.text for c in credible] + ([given] if given else [])
     if not credible or all(same_answer(t, texts[0]) for t in texts):
         return answer
@@ -235,12 +238,13 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     )
 
 
-def held_back(answer: Answer) -> Answer:
-    """`answer` shown as tentative: abstained, with its text, confidence, span and citations as the best guess."""
+def held_back(answer: Answer, newer: Passage) -> Answer:
+    """`answer` shown as tentative because of the `newer` report: abstained, with its text, confidence, span and
+    citations as the best guess."""
     if answer.text is None or answer.span is None:
         return answer
     guess = Guess(answer.text, answer.confidence, answer.span, answer.citations)
-    return replace(answer, text=None, abstained=True, best_guess=guess, text_with_dates=None)
+    return replace(answer, text=None, abstained=True, best_guess=guess, text_with_dates=None, newer=newer)
 
 
 def _earlier(

@@ -99,7 +99,7 @@ def _reply(answer: Answer) -> str:
         return (
             '<div class="qa-guess">'
             f'<div class="qa-short">Not sure — perhaps <span class="qa-guess-text">{escape(guess.text)}</span> '
-            f"{markers}</div>{cites}"
+            f"{markers}</div>{cites}{newer_line(answer)}"
             f'<div class="qa-conf">confidence {guess.confidence:.0%}: check the quote before relying on it</div></div>'
         )
     if answer.abstained:
@@ -132,6 +132,21 @@ def earlier_line(answer: Answer) -> str:
         for r in answer.earlier
     )
     return f'<div class="qa-earlier">Earlier: {said}</div>'
+
+
+def newer_report_note(answer: Answer) -> str:
+    """Why an answer held back by a newer report is tentative, in words: "From the report of 7 December 2019;
+    a newer one, of 1 January 2020 (Title), may say otherwise." Empty when no newer report held it back."""
+    if answer.newer is None or not answer.newer.published:
+        return ""
+    said = f"From the report of {spoken_date(answer.as_of)}; a newer one" if answer.as_of else "A newer report"
+    return f"{said}, of {spoken_date(answer.newer.published)} ({answer.newer.title}), may say otherwise."
+
+
+def newer_line(answer: Answer) -> str:
+    """Why a tentative answer from an older report is not sure: a newer report of the story may say otherwise."""
+    note = newer_report_note(answer)
+    return f'<div class="qa-newer">{escape(note)}</div>' if note else ""
 
 
 def error_reply(message: str) -> str:
@@ -271,6 +286,7 @@ mark.qa-tentative { background: #fff7e6; outline: 1px dashed #d97706; }
 .qa-chart-value, .qa-chart-date { fill: var(--body-text-color); }
 .qa-read-as { font-size: 0.85rem; font-style: italic; margin-bottom: 0.3rem; color: var(--body-text-color-subdued); }
 .qa-earlier { font-size: 0.88rem; margin-top: 0.3rem; color: var(--body-text-color-subdued); }
+.qa-newer { font-size: 0.88rem; margin-top: 0.3rem; }
 .qa-empty { color: var(--body-text-color-subdued); padding: 1rem 0.2rem; }
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.8rem;
   margin-bottom: 0.6rem; background: var(--background-fill-primary); }

@@ -101,7 +101,7 @@ def test_on_the_corpus_a_newer_article_read_with_far_less_confidence_does_not_re
     assert ("Geoff Ingram", given.span.published) in [(r.text, r.published) for r in unsure.earlier]
 
 
-def test_on_the_corpus_an_unsure_answer_from_an_older_report_than_the_story_holds_is_tentative():
+def test_on_the_corpus_an_unsure_answer_from_an_older_report_than_the_story_holds_is_tentative(capsys):
     corpus = shared_path("eval", "wikinews-dev", "corpus.jsonl")
     from qa.answer.answering import answer_question
     from qa.answer.changing import CONTESTED, newest_report
@@ -127,11 +127,20 @@ def test_on_the_corpus_an_unsure_answer_from_an_older_report_than_the_story_hold
     assert held.abstained and held.text is None
     assert held.best_guess.text == said.text and held.best_guess.citations == said.citations
     assert held.best_guess.confidence == CONTESTED / 2
+    # It says which newer report may have changed it.
+    assert held.newer is not None and held.newer.published > said.span.published
+    assert held.to_dict()["newer_report"]["date"] == held.newer.published
     # Read surely, the same answer stands: a newer report that says nothing credible does not overturn it.
     sure = newest_report(idx, question, replace(unsure, confidence=(1 + CONTESTED) / 2), {})
     assert not sure.abstained and sure.text == said.text
     answer = idx.answer(question)
     assert answer.abstained and answer.best_guess.text == said.text and answer.as_of == "2019-08-19", answer
+    from qa.cli import _print_answer
+
+    _print_answer(answer)
+    shown = capsys.readouterr().out
+    assert f"Not sure — perhaps {said.text}" in shown
+    assert "From the report of 19 August 2019; a newer one, of" in shown and "may say otherwise." in shown
 
 
 def test_only_questions_about_how_things_stand_are_answered_by_the_newest_report():

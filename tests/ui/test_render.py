@@ -3,7 +3,7 @@
 import html
 import re
 
-from qa.records import Answer, Citation, Document, Guess
+from qa.records import Answer, Citation, Document, Guess, Passage
 from qa.ui.render import (
     chat_reply,
     corpus_panel,
@@ -100,6 +100,21 @@ def test_a_tentative_answer_looks_like_neither_an_answer_nor_i_dont_know(default
     # The excerpt and the whole article mark the quote, both in the tentative style only.
     assert len(marks) == 2 and all(html.unescape(m) == cite.quote for m in marks)
     assert "<mark>" not in panel and "Not sure" in panel and "No source" not in panel
+
+
+def test_a_tentative_answer_held_back_by_a_newer_report_says_so(default_text):
+    doc = Document("d", "Talks", default_text, published="2021-10-11")
+    start = default_text.index("Lavrov, for his part")
+    span = Citation(doc.id, doc.title, doc.published, start, start + 6, default_text[start : start + 6])
+    guess = Guess("Lavrov", 0.4, span, (span,))
+    newer = Passage(7, "d2", "Talks <b>resume</b>", None, "2021-11-02", 0, 40, "…", 0.9)
+    answer = Answer("q?", None, True, 0.4, best_guess=guess, as_of="2021-10-11", newer=newer)
+    text = _unescape(chat_reply(answer))
+    assert "From the report of 11 October 2021; a newer one, of 2 November 2021 (Talks <b>resume</b>)" in text
+    assert "<b>" not in chat_reply(answer)
+    assert answer.to_dict()["newer_report"] == {"date": "2021-11-02", "doc_id": "d2", "title": "Talks <b>resume</b>"}
+    plain = Answer("q?", None, True, 0.4, best_guess=guess, as_of="2021-10-11")
+    assert "newer" not in _unescape(chat_reply(plain)) and plain.to_dict()["newer_report"] is None
 
 
 def test_sources_panel_from_a_real_answer(default_index):
