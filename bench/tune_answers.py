@@ -13,10 +13,10 @@ replayed exactly); the rest is computed from those readings. Three steps:
 3. The threshold on its probability. With --min-abstention, the lowest at which the sets it names
    abstain with precision and recall at or above their floors: answer as much as those allow (on news
    questions overall F1 changes little over a wide band of thresholds, while every right answer held
-   back is one people asked for and did not get). Without it, the one that maximises,
-   averaged over the sets each weighed by its --share, SQuAD 2.0's overall F1 (answerable F1 plus
-   correct abstentions, over all questions). Either way the sets named by --min-f1 keep their answerable
-   F1 at or above its floor.
+   back is one people asked for and did not get). Without it, the one that maximises, averaged over
+   the sets each weighed by its --share, SQuAD 2.0's overall F1 (answerable F1 plus correct
+   abstentions, over all questions). Either way the sets named by --min-f1 keep their answerable F1
+   at or above its floor.
 
 The figures printed for step 3 are cross-validated (--folds: each question's probability comes from
 a model fitted without it), so they estimate how the fitted model does on questions it has not seen.
@@ -264,9 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="SET=V|P,R",
         help="abstention precision and recall a set (by folder name) must reach: V for both, or P,R; repeatable. "
-        "Given, the "
-        "threshold is the lowest that meets every floor, so answering answers as much as they allow; not given, "
-        "it maximises SQuAD 2.0's overall F1",
+        "Given, the threshold is the lowest that meets every floor, so answering answers as much as they allow; "
+        "not given, it maximises SQuAD 2.0's overall F1",
     )
     p.add_argument(
         "--max-loss",

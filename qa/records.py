@@ -145,8 +145,8 @@ class Answer:
     # The question as read when a word typed with a slip was read as the indexed word meant ("Karantaka" as
     # "Karnataka"); None when it was read as typed.
     read_as: str | None = None
-    # A newer article of the story that says something else, when it made an unsure answer from an older one
-    # tentative (qa.answer.changing): its best passage.
+    # For a tentative answer from an older article, a newer article of the story that says something else
+    # (qa.answer.changing): its best passage.
     newer: Passage | None = None
 
     @property

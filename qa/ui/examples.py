@@ -77,9 +77,7 @@ def candidate_questions(doc: Document, max_chars: int = 4000) -> Iterator[str]:
             (
                 i
                 for i, w in enumerate(words[:-1])
-                if w.lower() in _ROLE_SKIP
-                or w in _NOT_ROLES
-                or (w.islower() and (w.endswith("ed") or w not in _ROLE_WORDS))
+                if w.lower() in _ROLE_SKIP or w in _NOT_ROLES or (w.islower() and w not in _ROLE_WORDS)
             ),
             default=-1,
         )

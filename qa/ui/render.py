@@ -135,8 +135,8 @@ def earlier_line(answer: Answer) -> str:
 
 
 def newer_report_note(answer: Answer) -> str:
-    """Why an answer held back by a newer report is tentative, in words: "From the report of 7 December 2019;
-    a newer one, of 1 January 2020 (Title), may say otherwise." Empty when no newer report held it back."""
+    """Why a tentative answer from an older report is unsure, in words: "From the report of 7 December 2019;
+    a newer one, of 1 January 2020 (Title), may say otherwise." Empty when no newer report contests it."""
     if answer.newer is None or not answer.newer.published:
         return ""
     said = f"From the report of {spoken_date(answer.as_of)}; a newer one" if answer.as_of else "A newer report"
