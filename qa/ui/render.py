@@ -143,6 +143,12 @@ def newer_report_note(answer: Answer) -> str:
     return f"{said}, of {spoken_date(answer.newer.published)} ({answer.newer.title}), may say otherwise."
 
 
+def newer_citation(answer: Answer | None) -> Citation | None:
+    """The passage of the newer report that contests a tentative answer, as a citation; None without one."""
+    n = answer.newer if answer else None
+    return Citation(n.doc_id, n.title, n.published, n.start, n.end, n.text, n.source, n.author) if n else None
+
+
 def newer_line(answer: Answer) -> str:
     """Why a tentative answer from an older report is not sure: a newer report of the story may say otherwise."""
     note = newer_report_note(answer)
@@ -188,6 +194,11 @@ def sources_panel(answer: Answer | None, documents: dict[str, Document]) -> str:
         for i, c in enumerate(citations, start=1)
         if c.doc_id in documents
     ]
+    newer = newer_citation(answer)
+    if newer is not None and newer.doc_id in documents:
+        # The report that may have changed the tentative answer, read beside it.
+        cards.append('<div class="qa-for qa-newer-head">Newer report</div>')
+        cards.append(source_card(len(citations) + 1, newer, documents[newer.doc_id]))
     if answer.earlier and not answer.abstained:
         # Newest first, as the answer lists them: the story's earlier states, each in its own article.
         cards.append('<div class="qa-for qa-earlier-head">Earlier reports</div>')

@@ -2,6 +2,7 @@
 
 import html
 import re
+from dataclasses import replace
 
 from qa.records import Answer, Citation, Document, Guess, Passage
 from qa.ui.render import (
@@ -115,6 +116,15 @@ def test_a_tentative_answer_held_back_by_a_newer_report_says_so(default_text):
     assert answer.to_dict()["newer_report"] == {"date": "2021-11-02", "doc_id": "d2", "title": "Talks <b>resume</b>"}
     plain = Answer("q?", None, True, 0.4, best_guess=guess, as_of="2021-10-11")
     assert "newer" not in _unescape(chat_reply(plain)) and plain.to_dict()["newer_report"] is None
+    # The sources panel shows the newer report's passage after the tentative answer's own quote.
+    newer_doc = Document(
+        "d2", "Talks <b>resume</b>", "Talks resumed on Tuesday in Moscow, officials said.", published="2021-11-02"
+    )
+    newer = replace(newer, start=0, end=len(newer_doc.text), text=newer_doc.text)
+    panel = sources_panel(replace(answer, newer=newer), {doc.id: doc, newer_doc.id: newer_doc})
+    assert "Newer report" in panel and _unescape(panel).index("Newer report") > _unescape(panel).index("Lavrov")
+    assert "Talks resumed on Tuesday in Moscow" in _unescape(panel) and "<b>resume" not in panel
+    assert "Newer report" not in sources_panel(plain, {doc.id: doc})
 
 
 def test_sources_panel_from_a_real_answer(default_index):
@@ -189,8 +199,6 @@ def test_a_changed_answer_says_as_of_and_lists_earlier_reports_newest_first():
 
 def test_an_unchanged_answer_shows_no_as_of():
     answer, _ = _story_answer()
-    from dataclasses import replace
-
     text = _unescape(chat_reply(replace(answer, earlier=())))
     assert "as of" not in text and "Earlier" not in text
 
