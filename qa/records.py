@@ -145,9 +145,9 @@ class Answer:
     # The question as read when a word typed with a slip was read as the indexed word meant ("Karantaka" as
     # "Karnataka"); None when it was read as typed.
     read_as: str | None = None
-    # For a tentative answer from an older article, a newer article of the story that says something else
-    # (qa.answer.changing): its best passage.
-    newer: Passage | None = None
+    # For a tentative answer from an older article, the best passage of a newer article of the story that says
+    # something else (qa.answer.changing), cited.
+    newer: Citation | None = None
 
     @property
     def shown_text(self) -> str | None:

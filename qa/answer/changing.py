@@ -21,10 +21,11 @@ from typing import Any
 from qa.answer.abstention import abstention_for, features
 from qa.answer.answering import Index, answer_question, asks_who, cited_span
 from qa.answer.questions import clean_question
+from qa.answer.quotes import citation_of
 from qa.answer.reader import ReadSpan
 from qa.errors import InputError
 from qa.ingest.dates import relative_dates, spoken_date
-from qa.records import Answer, Guess, Passage, Report
+from qa.records import Answer, Citation, Guess, Passage, Report
 
 # Passages retrieved to find a story's articles: enough to reach its older and newer reports, which
 # rank below the few that retrieval puts first.
@@ -197,7 +198,8 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
         if given and given_date and c.passage.published > given_date and not same_answer(c.span.text, given)
     ]
     if contesting and asks_about_now(question) and not any(c.passage.published > given_date for c in credible):
-        newer = max(contesting, key=lambda c: c.passage.published).passage
+        passage = max(contesting, key=lambda c: c.passage.published).passage
+        newer = citation_of(index.document(passage.doc_id), passage.start, passage.end)
         if answer.text is None:
             # Already tentative: it says which newer report may have changed it.
             answer = replace(answer, newer=newer)
@@ -238,7 +240,7 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     )
 
 
-def held_back(answer: Answer, newer: Passage) -> Answer:
+def held_back(answer: Answer, newer: Citation) -> Answer:
     """`answer` shown as tentative because of the `newer` report: abstained, with its text, confidence, span and
     citations as the best guess."""
     if answer.text is None or answer.span is None:

@@ -24,7 +24,6 @@ from qa.ui.render import (
     error_reply,
     escape,
     header,
-    newer_citation,
     shown_citations,
     sources_panel,
     timeline_panel,
@@ -166,8 +165,8 @@ class App:
     def _sources(self, answer: Answer | None) -> str:
         docs = {}
         earlier = tuple(r.citation for r in answer.earlier) if answer else ()
-        newer = newer_citation(answer)
-        for c in (*shown_citations(answer), *earlier, *([newer] if newer else ())) if answer else ():
+        newer = (answer.newer,) if answer and answer.newer else ()
+        for c in (*shown_citations(answer), *earlier, *newer) if answer else ():
             if c.doc_id not in docs:
                 try:
                     docs[c.doc_id] = self.index.document(c.doc_id)

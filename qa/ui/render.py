@@ -143,12 +143,6 @@ def newer_report_note(answer: Answer) -> str:
     return f"{said}, of {spoken_date(answer.newer.published)} ({answer.newer.title}), may say otherwise."
 
 
-def newer_citation(answer: Answer | None) -> Citation | None:
-    """The passage of the newer report that contests a tentative answer, as a citation; None without one."""
-    n = answer.newer if answer else None
-    return Citation(n.doc_id, n.title, n.published, n.start, n.end, n.text, n.source, n.author) if n else None
-
-
 def newer_line(answer: Answer) -> str:
     """Why a tentative answer from an older report is not sure: a newer report of the story may say otherwise."""
     note = newer_report_note(answer)
@@ -194,7 +188,7 @@ def sources_panel(answer: Answer | None, documents: dict[str, Document]) -> str:
         for i, c in enumerate(citations, start=1)
         if c.doc_id in documents
     ]
-    newer = newer_citation(answer)
+    newer = answer.newer
     if newer is not None and newer.doc_id in documents:
         # The report that may have changed the tentative answer, read beside it.
         cards.append('<div class="qa-for qa-newer-head">Newer report</div>')

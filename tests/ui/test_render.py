@@ -4,7 +4,7 @@ import html
 import re
 from dataclasses import replace
 
-from qa.records import Answer, Citation, Document, Guess, Passage
+from qa.records import Answer, Citation, Document, Guess
 from qa.ui.render import (
     chat_reply,
     corpus_panel,
@@ -108,7 +108,7 @@ def test_a_tentative_answer_held_back_by_a_newer_report_says_so(default_text):
     start = default_text.index("Lavrov, for his part")
     span = Citation(doc.id, doc.title, doc.published, start, start + 6, default_text[start : start + 6])
     guess = Guess("Lavrov", 0.4, span, (span,))
-    newer = Passage(7, "d2", "Talks <b>resume</b>", None, "2021-11-02", 0, 40, "…", 0.9)
+    newer = Citation("d2", "Talks <b>resume</b>", "2021-11-02", 0, 40, "…")
     answer = Answer("q?", None, True, 0.4, best_guess=guess, as_of="2021-10-11", newer=newer)
     text = _unescape(chat_reply(answer))
     assert "From the report of 11 October 2021; a newer one, of 2 November 2021 (Talks <b>resume</b>)" in text
@@ -120,7 +120,7 @@ def test_a_tentative_answer_held_back_by_a_newer_report_says_so(default_text):
     newer_doc = Document(
         "d2", "Talks <b>resume</b>", "Talks resumed on Tuesday in Moscow, officials said.", published="2021-11-02"
     )
-    newer = replace(newer, start=0, end=len(newer_doc.text), text=newer_doc.text)
+    newer = replace(newer, start=0, end=len(newer_doc.text), quote=newer_doc.text)
     panel = sources_panel(replace(answer, newer=newer), {doc.id: doc, newer_doc.id: newer_doc})
     assert "Newer report" in panel and _unescape(panel).index("Newer report") > _unescape(panel).index("Lavrov")
     assert "Talks resumed on Tuesday in Moscow" in _unescape(panel) and "<b>resume" not in panel
