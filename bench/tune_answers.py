@@ -51,8 +51,8 @@ from qa.answer.answering import (  # noqa: E402
     _trimmed,
     combine_reads,
     rank_spans,
-    resolve_pronoun,
 )
+from qa.answer.people import resolve_pronoun  # noqa: E402
 from qa.answer.reader import ReadSpan  # noqa: E402
 from qa.answer.reader_model import ABSTENTION_FILE, resolve_reader  # noqa: E402
 from qa.calibration import calibration  # noqa: E402

@@ -5,7 +5,8 @@ reading (`qa.answer.abstention`). The short answer is always inside the first ci
 small rules stay where they help news readers: a sentence next to the span that matches the question
 better is cited too (the span's sentence may only name who "he" is), and for who-questions a name is
 given in its fullest form in the document ("Sergei Lavrov" for "Lavrov"), cited from the sentence
-that gives it.
+that gives it. Who "he" or a quotation's speaker is comes from `qa.answer.people`, a name's whole
+extent from `qa.answer.names`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any, Protocol
 from qa.answer.abstention import abstention_for, content_stems, features
 from qa.answer.lists import list_answer
 from qa.answer.metadata import answer_about_article
+from qa.answer.names import whole_name
+from qa.answer.people import TITLE_WORDS, asks_who_said, quote_speaker, resolve_pronoun
 from qa.answer.questions import (
     clean_question,
     conversation_context,
@@ -68,10 +71,6 @@ FOLLOW_UP_BONUS = 1.0
 # Neighbouring sentences searched for the one that matches the question best.
 EVIDENCE_REACH = 2
 
-_TITLE_WORDS = frozenset(
-    "mr mrs ms dr president minister foreign prime spokesman spokeswoman spokesperson secretary general "
-    "chancellor king queen prince senator governor mayor chief deputy ambassador official".split()
-)
 # Job titles a reader's who-span may start with ("Board Member Jennifer Homendy"): the answer is the person. Titles
 # that are part of how a name is cited ("King Charles III", "General Amherst") are not among them.
 _JOB_TITLES = frozenset(
@@ -181,7 +180,7 @@ def _quote_around(sentences: list[tuple[int, int]], start: int, end: int) -> tup
 
 # A sentence that names its subject only by pronoun or title ("He revealed …", "“…,” she said"): who did it
 # is named in a sentence before, so that sentence and this one are cited together.
-_REFERS_BACK = re.compile(r"\b(he|she|they|his|her|their)\b|^\W*the (" + "|".join(sorted(_TITLE_WORDS)) + r")\b", re.I)
+_REFERS_BACK = re.compile(r"\b(he|she|they|his|her|their)\b|^\W*the (" + "|".join(sorted(TITLE_WORDS)) + r")\b", re.I)
 
 
 def _evidence_sentence(question: str, text: str, sentences: list[tuple[int, int]], first: int, last: int) -> int | None:
@@ -236,7 +235,7 @@ def fullest_name(text: str, name: str) -> tuple[str, int] | None:
                 gap != " "
                 or ends_sentence
                 or not _NAME_WORD.fullmatch(word)
-                or lowered in _TITLE_WORDS
+                or lowered in TITLE_WORDS
                 or lowered in _JOB_TITLES
                 or lowered in STOPWORDS
             ):
@@ -248,51 +247,6 @@ def fullest_name(text: str, name: str) -> tuple[str, int] | None:
         if taken and (best is None or m.end() - start > len(best[0])):
             best = (text[start : m.end()], start)
     return best
-
-
-_PRONOUNS = frozenset("he she him her they them".split())
-# Words that may stand before an office in a span that names nobody ("the former prime minister").
-_ROLE_QUALIFIERS = frozenset("former new acting then current incumbent outgoing top vice interim".split())
-# How far back the person a pronoun stands for is looked for: a few sentences.
-PRONOUN_REACH = 600
-# A person named as one: after a title ("spokesman Saeed Khatibzadeh") or before what people do in news
-# ("Lavrov, for his part, said", "Putin told").
-_PERSON = re.compile(
-    r"(?:\b(?i:" + "|".join(sorted(_TITLE_WORDS)) + r")\s+)+(?P<titled>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,2})"
-    r"|(?P<acting>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,2})(?=,? (?:for (?:his|her) part,? )?"
-    r"(?:said|says|told|added|adds|stated|announced|revealed|explained|noted|wrote|argued|warned|proposed)\b)"
-)
-
-
-def named_before(text: str, at: int) -> tuple[int, int] | None:
-    """Where the last person named before offset `at` stands (after a title, or before a verb of saying),
-    within PRONOUN_REACH characters; None when there is none."""
-    window_start = max(0, at - PRONOUN_REACH)
-    found = None
-    for m in _PERSON.finditer(text, window_start, at):
-        found = m.span("titled" if m.group("titled") else "acting")
-    return found
-
-
-def is_role(span: str) -> bool:
-    """Whether a span names a person only by their office: "the president", "The foreign minister"."""
-    words = span.lower().split()
-    if words[:1] == ["the"]:
-        words = words[1:]
-    return bool(words) and all(w in _TITLE_WORDS or w in _ROLE_QUALIFIERS for w in words) and words[-1] in _TITLE_WORDS
-
-
-def resolve_pronoun(text: str, start: int, end: int, who: bool = False) -> tuple[int, int, tuple[int, int] | None]:
-    """The answer the reader's span [start, end) of `text` stands for: for a pronoun (or, asked who, an office such
-    as "the president"), the person named before it, with where the span was read; else the span, with None."""
-    span = text[start:end]
-    if span.lower() in _PRONOUNS or (who and is_role(span)):
-        # The reader found who did it only as "he" or "the president": the answer is the person the article named
-        # before.
-        named = named_before(text, start)
-        if named is not None:
-            return named[0], named[1], (start, end)
-    return start, end, None
 
 
 def _citation(index: Index, passage: Passage, start: int, end: int) -> Citation:
@@ -443,10 +397,16 @@ def cited_span(
     if start >= end:
         return None
     start, end = _trimmed(doc.text, *list_answer(asked, doc.text, start, end, sentences))
+    end = whole_name(doc.text, start, end)
     possessive = _POSSESSIVE.search(doc.text, start, end) if wh_word(asked) == "whose" else None
     if possessive and possessive.start() > start:
         start, end = _trimmed(doc.text, start, possessive.start())
-    start, end, refers = resolve_pronoun(doc.text, start, end, who)
+    speaker = quote_speaker(doc.text, start, end) if asks_who_said(asked) else None
+    if speaker is not None:
+        # Asked who said it, a span inside the quotation is what was said: the answer is who says it.
+        start, end, refers = *speaker, (start, end)
+    else:
+        start, end, refers = resolve_pronoun(doc.text, start, end, who)
     if who:
         start = _after_job_title(doc.text, start, end)
     return _cite(index, asked, passage, start, end, who, refers)

@@ -16,9 +16,6 @@ from qa.answer.answering import (
     asks_who,
     cited_span,
     fullest_name,
-    is_role,
-    named_before,
-    resolve_pronoun,
 )
 from qa.evaluation import contains_answer, normalize_answer
 
@@ -184,20 +181,6 @@ def test_fullest_name_stops_at_the_sentence_before():
     assert fullest_name("Then George W. Bush spoke.", "Bush") == ("George W. Bush", 5)
 
 
-def test_named_before_finds_who_a_pronoun_stands_for():
-    text = (
-        "Foreign Minister Sergei Lavrov met his counterpart in Moscow. "
-        "Lavrov, for his part, said Russia was supportive. He revealed a proposal. "
-        "The talks went on in the Caspian Sea region. It rained."
-    )
-    found = named_before(text, text.index("He revealed"))
-    assert text[found[0] : found[1]] == "Lavrov", "the last person named before, not the place"
-    found = named_before(text, text.index("Lavrov,"))
-    assert text[found[0] : found[1]] == "Sergei Lavrov", "titles are left out"
-    # Places are not people: with only a place before, nothing is found.
-    assert named_before("The storm hit Caspian Sea ports. He left.", 34) is None
-
-
 def test_a_span_loses_a_bracket_or_quotation_mark_whose_partner_lies_outside_it():
     def trimmed(span: str) -> str:
         start, end = _trimmed(span, 0, len(span))
@@ -213,25 +196,6 @@ def test_a_span_loses_a_bracket_or_quotation_mark_whose_partner_lies_outside_it(
     assert trimmed("75 miles (120 kilometers)") == "75 miles (120 kilometers)"
     assert trimmed("“3+3”") == "“3+3”" and trimmed("[mass transit railway]") == "[mass transit railway]"
     assert trimmed("Tehran’s") == "Tehran’s" and trimmed("U.S.") == "U.S."
-
-
-def test_a_pronoun_read_as_the_answer_stands_for_the_person_named_before():
-    text = "Lavrov, for his part, said Russia was supportive. He revealed a proposal to hold talks."
-    he = text.index("He revealed")
-    assert resolve_pronoun(text, he, he + 2) == (0, 6, (he, he + 2))
-    # Any other span stays where the reader put it.
-    assert resolve_pronoun(text, 0, 6) == (0, 6, None)
-
-
-def test_asked_who_an_office_read_as_the_answer_stands_for_the_person_named_before():
-    text = "President Donald Trump spoke on Monday. The president blamed Democratic leaders for the unrest."
-    office = text.index("The president")
-    expected = (text.index("Donald"), text.index(" spoke"), (office, office + len("The president")))
-    assert resolve_pronoun(text, office, office + len("The president"), who=True) == expected
-    # Not asked who, the office is the answer ("What post does he hold?").
-    assert resolve_pronoun(text, office, office + len("The president")) == (office, office + 13, None)
-    assert is_role("the former prime minister") and is_role("The Foreign Minister")
-    assert not is_role("the ambulance service") and not is_role("Dean of the House") and not is_role("the")
 
 
 def test_who_did_it_cites_the_naming_sentence_and_the_one_saying_it(default_index):
