@@ -342,3 +342,11 @@ def test_ask_as_of_must_be_a_date(story_index):
     proc = run("ask", "anything", "--index", story_index, "--as-of", "spring")
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "is not a date; write it as YYYY-MM-DD" in proc.stderr
+
+
+def test_timeline_prints_a_quote_that_spans_a_paragraph_break_on_one_line(default_index_dir):
+    # The default article breaks a paragraph inside "Lavrov, for his part, said Russia … was supportive …".
+    out = run("timeline", "Caspian treaty", "--index", default_index_dir, check=True).stdout
+    entries = re.findall(r"^\d{4}-\d\d-\d\d  .*\n    “(.*)”$", out, re.M)
+    assert entries and any("said Russia was supportive" in quote for quote in entries), out
+    assert len(out.strip().splitlines()) == 2 * len(entries), "each entry is its heading and one line of quote"
