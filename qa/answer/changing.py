@@ -20,7 +20,7 @@ from typing import Any
 
 from qa.answer.abstention import abstention_for, features
 from qa.answer.answering import Index, answer_question, asks_who, cited_span
-from qa.answer.questions import clean_question
+from qa.answer.questions import clean_question, holds_names, question_names
 from qa.answer.quotes import citation_of
 from qa.answer.reader import ReadSpan
 from qa.errors import InputError
@@ -240,6 +240,11 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     )
 
 
+def _article_text(index: Index, doc_id: str) -> str:
+    doc = index.document(doc_id)
+    return f"{doc.title} {doc.text}"
+
+
 def held_back(answer: Answer, newer: Citation) -> Answer:
     """`answer` shown as tentative because of the `newer` report: abstained, with its text, confidence, span and
     citations as the best guess."""
@@ -258,15 +263,27 @@ def _earlier(
     replaced: Answer | None,
 ) -> tuple[Report, ...]:
     """The credible answers of articles published before `day` that say something else than `text`, newest first,
-    one per different answer (the newest that gave it); `replaced`, the answer given before, is one of them."""
+    one per different answer (the newest that gave it); `replaced`, the answer given before, is one of them. Only
+    articles that name what the question names are earlier reports of its story: the names and figures of the
+    question that some article read holds (`question_names`), or the start of a word there ("Samoan"), so the
+    death of Tonga's prime minister, which never names Samoa, is no earlier report of Samoa's."""
+    articles = {c.passage.doc_id: _article_text(index, c.passage.doc_id) for c in credible}
+    said_before = None
+    if replaced is not None:
+        said_before = replaced.span or (replaced.best_guess.span if replaced.best_guess else None)
+    if said_before is not None:
+        articles.setdefault(said_before.doc_id, _article_text(index, said_before.doc_id))
+    names = [n for n in question_names(question) if any(holds_names([n], t) for t in articles.values())]
     reports: list[Report] = []
     for c in sorted(credible, key=lambda c: c.passage.published, reverse=True):
         if c.passage.published >= day or same_answer(c.span.text, text):
             continue
+        if not holds_names(names, articles[c.passage.doc_id]):
+            continue
         cited = cited_span(index, question, c.passage, c.span.start, c.span.end, asks_who(question))
         if cited is not None:
             reports.append(Report(cited[0], c.passage.published, cited[1][0]))
-    if replaced is not None:
+    if replaced is not None and said_before is not None and holds_names(names, articles[said_before.doc_id]):
         said: Answer | Guess | None = replaced if replaced.text else replaced.best_guess
         when = _answer_date(replaced)
         if said is not None and when and when < day and not same_answer(said.text, text):

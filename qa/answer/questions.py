@@ -51,6 +51,32 @@ _ASKING_START = re.compile(
 )
 
 
+_NAME_TOKEN = re.compile(r"\w[\w'’.&-]*")
+
+
+def _bare(word: str) -> str:
+    """A word without its dots and possessive: "U.S." and "US" alike, "Samoa's" as "Samoa"."""
+    return re.sub(r"['’]s?$", "", word.replace(".", "").rstrip("-"))
+
+
+def question_names(question: str) -> list[str]:
+    """The names and figures a question gives, lower case: its capitalised words after the first ("Samoa",
+    "World", "Cup") and its words with digits ("2018"), each without its dots and a possessive "'s"."""
+    names = []
+    for i, m in enumerate(_NAME_TOKEN.finditer(question)):
+        word = _bare(m.group())
+        if word and ((i > 0 and word[0].isupper() and word != "I") or any(c.isdigit() for c in word)):
+            names.append(word.lower())
+    return list(dict.fromkeys(names))
+
+
+def holds_names(names: Sequence[str], text: str) -> bool:
+    """Whether `text` holds every one of `names` (lower case, from `question_names`) as a word, or a name of four
+    letters or more as the start of one ("Samoa" in "Samoan")."""
+    words = {_bare(w) for w in _NAME_TOKEN.findall(text.lower())}
+    return all(n in words or (len(n) >= 4 and any(w.startswith(n) for w in words)) for n in names)
+
+
 def wh_word(question: str) -> str | None:
     """The question's first wh-word, lower case: "whom" for "From whom did…" and for "It was proposed by whom?"."""
     found = _WH_WORD.search(question)

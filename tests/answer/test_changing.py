@@ -161,3 +161,19 @@ def test_only_questions_in_the_present_ask_about_now():
     assert asks_about_now("Is a hurricane warning in force?")
     assert not asks_about_now("Who presided over the House vote?")
     assert not asks_about_now("How many people had died by March?")
+
+
+def test_on_the_corpus_an_article_that_never_names_the_place_asked_about_is_no_earlier_report():
+    corpus = shared_path("eval", "wikinews-dev", "corpus.jsonl")
+    from qa.evaluation import open_set_index
+
+    idx = open_set_index(corpus.parent, None, progress=False)
+    # Retrieval ranks the death of Tonga's prime minister first; that article never names Samoa, so its prime
+    # minister is no earlier answer to a question about Samoa's.
+    question = "Who is the new prime minister of Samoa?"
+    assert idx.retrieve(question, k=1)[0].doc_id == "wn-0102"
+    answer = idx.answer(question)
+    assert answer.text == "Tuilaepa Sailele Malielegaoi", answer
+    assert "Akilisi Pohiva" not in [r.text for r in answer.earlier]
+    for report in answer.earlier:
+        assert "samoa" in idx.document(report.citation.doc_id).text.lower(), report

@@ -2,7 +2,9 @@ from qa.answer.questions import (
     asked_part,
     clean_question,
     conversation_context,
+    holds_names,
     is_follow_up,
+    question_names,
     reader_question,
     rewrite_follow_up,
     wh_word,
@@ -123,3 +125,13 @@ def test_the_same_answer_with_or_without_the_question_mark(default_index):
     requested = default_index.answer("Could you tell me who the spokesperson of the Russian Foreign Ministry is")
     plain = default_index.answer("Who the spokesperson of the Russian Foreign Ministry is?")
     assert (requested.text, requested.confidence) == (plain.text, plain.confidence)
+
+
+def test_a_question_s_names_and_figures_are_what_its_story_is_about():
+    assert question_names("Who won the 2018 World Cup?") == ["2018", "world", "cup"]
+    assert question_names("How many people have died in Samoa's measles outbreak?") == ["samoa"]
+    assert question_names("In 2001, who became U.S. President?") == ["2001", "us", "president"]
+    assert question_names("who is it?") == []
+    assert holds_names(["samoa"], "Samoa's measles outbreak") and holds_names(["samoa"], "the Samoan government")
+    assert not holds_names(["samoa"], "Tonga's prime minister died") and holds_names([], "anything")
+    assert holds_names(["us"], "the U.S. government") and not holds_names(["us"], "use of force")
