@@ -208,14 +208,21 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     texts = [c.span.text for c in credible] + ([given] if given else [])
     if not credible or all(same_answer(t, texts[0]) for t in texts):
         return answer
-    rivals = [c for c in credible if not answer.text or c.probability >= REPLACE_SHARE * answer.confidence]
+    given_span = answer.span or (answer.best_guess.span if answer.best_guess else None)
+    in_story = story_articles(index, question, {c.passage.doc_id for c in credible} | _doc_ids(given_span))
+    # A newer article that never names what the question names tells another story, and answers nothing here.
+    rivals = [
+        c
+        for c in credible
+        if (not answer.text or c.probability >= REPLACE_SHARE * answer.confidence) and c.passage.doc_id in in_story
+    ]
     newest = max(rivals, key=lambda c: (c.passage.published, c.probability)) if rivals else None
     if newest is None or (
         given and given_date and (given_date >= newest.passage.published or same_answer(newest.span.text, given))
     ):
         # The answer given stands (no newer report read as surely, or none newer that says otherwise).
         return (
-            replace(answer, earlier=_earlier(index, question, credible, given, given_date, None))
+            replace(answer, earlier=_earlier(index, question, credible, given, given_date, None, in_story))
             if given and given_date
             else answer
         )
@@ -223,7 +230,7 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     if cited is None:
         return answer
     text, citations, span = cited
-    earlier = list(_earlier(index, question, credible, text, newest.passage.published, answer))
+    earlier = list(_earlier(index, question, credible, text, newest.passage.published, answer, in_story))
     shown = (newest.passage, *(p for p in answer.passages if p.chunk_id != newest.passage.chunk_id))
     return Answer(
         answer.question,
@@ -240,9 +247,17 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     )
 
 
-def _article_text(index: Index, doc_id: str) -> str:
-    doc = index.document(doc_id)
-    return f"{doc.title} {doc.text}"
+def story_articles(index: Index, question: str, doc_ids: set[str]) -> set[str]:
+    """Those of the articles `doc_ids` that tell the question's story: they name every name and figure of the
+    question (`question_names`) that one of them names, also as the start of a word ("Samoan"), so the death of
+    Tonga's prime minister, which never names Samoa, is no report of who Samoa's prime minister is."""
+    articles = {d: f"{doc.title} {doc.text}" for d in doc_ids for doc in [index.document(d)]}
+    names = [n for n in question_names(question) if any(holds_names([n], t) for t in articles.values())]
+    return {d for d, text in articles.items() if holds_names(names, text)}
+
+
+def _doc_ids(span: Citation | None) -> set[str]:
+    return {span.doc_id} if span is not None else set()
 
 
 def held_back(answer: Answer, newer: Citation) -> Answer:
@@ -261,32 +276,22 @@ def _earlier(
     text: str,
     day: str,
     replaced: Answer | None,
+    in_story: set[str],
 ) -> tuple[Report, ...]:
-    """The credible answers of articles published before `day` that say something else than `text`, newest first,
-    one per different answer (the newest that gave it); `replaced`, the answer given before, is one of them. Only
-    articles that name what the question names are earlier reports of its story: the names and figures of the
-    question that some article read holds (`question_names`), or the start of a word there ("Samoan"), so the
-    death of Tonga's prime minister, which never names Samoa, is no earlier report of Samoa's."""
-    articles = {c.passage.doc_id: _article_text(index, c.passage.doc_id) for c in credible}
-    said_before = None
-    if replaced is not None:
-        said_before = replaced.span or (replaced.best_guess.span if replaced.best_guess else None)
-    if said_before is not None:
-        articles.setdefault(said_before.doc_id, _article_text(index, said_before.doc_id))
-    names = [n for n in question_names(question) if any(holds_names([n], t) for t in articles.values())]
+    """The credible answers of the story's articles (`in_story`) published before `day` that say something else than
+    `text`, newest first, one per different answer (the newest that gave it); `replaced`, the answer given before,
+    is one of them when its article is of the story."""
     reports: list[Report] = []
     for c in sorted(credible, key=lambda c: c.passage.published, reverse=True):
-        if c.passage.published >= day or same_answer(c.span.text, text):
-            continue
-        if not holds_names(names, articles[c.passage.doc_id]):
+        if c.passage.published >= day or same_answer(c.span.text, text) or c.passage.doc_id not in in_story:
             continue
         cited = cited_span(index, question, c.passage, c.span.start, c.span.end, asks_who(question))
         if cited is not None:
             reports.append(Report(cited[0], c.passage.published, cited[1][0]))
-    if replaced is not None and said_before is not None and holds_names(names, articles[said_before.doc_id]):
-        said: Answer | Guess | None = replaced if replaced.text else replaced.best_guess
+    said: Answer | Guess | None = (replaced if replaced.text else replaced.best_guess) if replaced else None
+    if replaced is not None and said is not None and said.span is not None and said.span.doc_id in in_story:
         when = _answer_date(replaced)
-        if said is not None and when and when < day and not same_answer(said.text, text):
+        if when and when < day and not same_answer(said.text, text):
             reports.append(Report(said.text, when, said.citations[0]))
     unique: list[Report] = []
     for r in sorted(reports, key=lambda r: r.published, reverse=True):

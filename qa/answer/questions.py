@@ -54,26 +54,29 @@ _ASKING_START = re.compile(
 _NAME_TOKEN = re.compile(r"\w[\w'’.&-]*")
 
 
-def _bare(word: str) -> str:
-    """A word without its dots and possessive: "U.S." and "US" alike, "Samoa's" as "Samoa"."""
-    return re.sub(r"['’]s?$", "", word.replace(".", "").rstrip("-"))
+def _parts(word: str) -> list[str]:
+    """A word's parts between hyphens, without dots and a possessive: "U.S." as "US", "Samoa's" as "Samoa",
+    "Trump-Biden" as "Trump" and "Biden"."""
+    bare = re.sub(r"['’]s?$", "", word.replace(".", ""))
+    return [part for part in bare.split("-") if part]
 
 
 def question_names(question: str) -> list[str]:
     """The names and figures a question gives, lower case: its capitalised words after the first ("Samoa",
-    "World", "Cup") and its words with digits ("2018"), each without its dots and a possessive "'s"."""
+    "World", "Cup") and its words with digits ("2018"), hyphenated words taken apart, without dots or a possessive
+    "'s"."""
     names = []
     for i, m in enumerate(_NAME_TOKEN.finditer(question)):
-        word = _bare(m.group())
-        if word and ((i > 0 and word[0].isupper() and word != "I") or any(c.isdigit() for c in word)):
-            names.append(word.lower())
+        for word in _parts(m.group()):
+            if (i > 0 and word[0].isupper() and word != "I") or any(c.isdigit() for c in word):
+                names.append(word.lower())
     return list(dict.fromkeys(names))
 
 
 def holds_names(names: Sequence[str], text: str) -> bool:
     """Whether `text` holds every one of `names` (lower case, from `question_names`) as a word, or a name of four
     letters or more as the start of one ("Samoa" in "Samoan")."""
-    words = {_bare(w) for w in _NAME_TOKEN.findall(text.lower())}
+    words = {part for w in _NAME_TOKEN.findall(text.lower()) for part in _parts(w)}
     return all(n in words or (len(n) >= 4 and any(w.startswith(n) for w in words)) for n in names)
 
 

@@ -177,3 +177,16 @@ def test_on_the_corpus_an_article_that_never_names_the_place_asked_about_is_no_e
     assert "Akilisi Pohiva" not in [r.text for r in answer.earlier]
     for report in answer.earlier:
         assert "samoa" in idx.document(report.citation.doc_id).text.lower(), report
+
+
+def test_on_the_corpus_a_newer_article_that_never_names_what_the_question_names_replaces_nothing():
+    corpus = shared_path("eval", "wikinews-dev", "corpus.jsonl")
+    from qa.answer.changing import story_articles
+    from qa.evaluation import open_set_index
+
+    idx = open_set_index(corpus.parent, None, progress=False)
+    # The later interview names the same maintainer, credibly, but never speaks of IRC, where the update was posted.
+    question = "Which youtube-dl maintainer later posted an update about the takedown on IRC?"
+    assert story_articles(idx, question, {"wn-0273", "wn-0283"}) == {"wn-0273"}
+    answer = idx.answer(question)
+    assert answer.text.startswith("Sergey") and answer.citations[0].doc_id == "wn-0273", answer

@@ -132,6 +132,8 @@ def test_a_question_s_names_and_figures_are_what_its_story_is_about():
     assert question_names("How many people have died in Samoa's measles outbreak?") == ["samoa"]
     assert question_names("In 2001, who became U.S. President?") == ["2001", "us", "president"]
     assert question_names("who is it?") == []
+    assert question_names("Who moderated the first Trump-Biden debate?") == ["trump", "biden"]
+    assert holds_names(["trump", "biden"], "the debate between Trump and Biden")
     assert holds_names(["samoa"], "Samoa's measles outbreak") and holds_names(["samoa"], "the Samoan government")
     assert not holds_names(["samoa"], "Tonga's prime minister died") and holds_names([], "anything")
     assert holds_names(["us"], "the U.S. government") and not holds_names(["us"], "use of force")
