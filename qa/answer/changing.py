@@ -192,10 +192,17 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     candidates = story_candidates(index, question, passages)
     credible = [c for c in candidates if c.probability >= abstention.answer_at]
     given = answer.text or (answer.best_guess.text if answer.best_guess else None)
+    given_span = answer.span or (answer.best_guess.span if answer.best_guess else None)
+    # Only the story's articles may replace, contest or be listed beside the answer given.
+    in_story = story_articles(index, question, {c.passage.doc_id for c in candidates} | _doc_ids(given_span))
     contesting = [
         c
         for c in candidates
-        if given and given_date and c.passage.published > given_date and not same_answer(c.span.text, given)
+        if given
+        and given_date
+        and c.passage.published > given_date
+        and not same_answer(c.span.text, given)
+        and c.passage.doc_id in in_story
     ]
     if contesting and asks_about_now(question) and not any(c.passage.published > given_date for c in credible):
         passage = max(contesting, key=lambda c: c.passage.published).passage
@@ -208,8 +215,6 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     texts = [c.span.text for c in credible] + ([given] if given else [])
     if not credible or all(same_answer(t, texts[0]) for t in texts):
         return answer
-    given_span = answer.span or (answer.best_guess.span if answer.best_guess else None)
-    in_story = story_articles(index, question, {c.passage.doc_id for c in credible} | _doc_ids(given_span))
     # A newer article that never names what the question names tells another story, and answers nothing here.
     rivals = [
         c
