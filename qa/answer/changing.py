@@ -256,7 +256,10 @@ def story_articles(index: Index, question: str, doc_ids: set[str]) -> set[str]:
     """Those of the articles `doc_ids` that tell the question's story: they name every name and figure of the
     question (`question_names`) that one of them names, also as the start of a word ("Samoan"), so the death of
     Tonga's prime minister, which never names Samoa, is no report of who Samoa's prime minister is."""
-    articles = {d: f"{doc.title} {doc.text}" for d in doc_ids for doc in [index.document(d)]}
+    articles = {}
+    for doc_id in doc_ids:
+        doc = index.document(doc_id)
+        articles[doc_id] = f"{doc.title} {doc.text}"
     names = [n for n in question_names(question) if any(holds_names([n], t) for t in articles.values())]
     return {d for d, text in articles.items() if holds_names(names, text)}
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from qa.ingest.dates import MONTHS, WEEKDAYS
+
 # Words that head the name of an institution, a document or a place, which a name goes on after ("Ministry of
 # Foreign Affairs", "Treaty on the Non-Proliferation of Nuclear Weapons"). Offices are not among them: asked who,
 # "the President" of "the President of Russia" is resolved to a person elsewhere.
@@ -33,10 +35,7 @@ _PLACE_HEADS = frozenset(
     "island islands gulf bay lake river strait cape".split()
 )
 # Capitalised words that say when, not what ("the Council on Monday").
-_TIMES = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
-    "september october november december".split()
-)
+_TIMES = frozenset(MONTHS) | frozenset(WEEKDAYS)
 _LAST_WORD = re.compile(r"([A-Z][\w'’-]*)\W*$")
 
 

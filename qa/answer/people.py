@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from qa.answer.questions import wh_word
+from qa.ingest.dates import MONTHS, WEEKDAYS
 
 TITLE_WORDS = frozenset(
     "mr mrs ms dr president minister foreign prime spokesman spokeswoman spokesperson secretary general "
@@ -63,10 +64,7 @@ _SAID_BEFORE = re.compile(
     r"|(?:" + _SAYING + r")\s+(?P<named>" + _NAME + r")[,:.]?\s*\Z"
 )
 # Capitalised words after a verb of saying that name a time, not a speaker ("said Monday").
-_NOT_SPEAKERS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday today yesterday january february march april may june "
-    "july august september october november december".split()
-)
+_NOT_SPEAKERS = frozenset(MONTHS) | frozenset(WEEKDAYS) | {"today", "yesterday"}
 
 
 def named_before(text: str, at: int) -> tuple[int, int] | None:

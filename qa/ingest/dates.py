@@ -73,7 +73,7 @@ def parse_time(text: str | None) -> str | None:
 
 
 _MONTH_NAMES = [names[0].capitalize() for names in _MONTH_LIST]
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Days written relative to the day an article was published. A bare weekday in news means the last one
 # on or before publication ("on Monday" in a Wednesday's report); "next" and "last" are said of weeks.
 _RELATIVE = re.compile(
@@ -104,7 +104,7 @@ def relative_dates(text: str, published: str | None) -> list[tuple[int, int, str
         elif word in ("yesterday", "tomorrow"):
             iso = (day + timedelta(days=-1 if word == "yesterday" else 1)).isoformat()
         elif m["weekday"]:
-            target = _WEEKDAYS.index(m["weekday"].lower())
+            target = WEEKDAYS.index(m["weekday"].lower())
             which = (m["which"] or "").lower()
             if which == "next":
                 iso = (day + timedelta(days=(target - day.weekday() - 1) % 7 + 1)).isoformat()
