@@ -11,6 +11,7 @@ from pathlib import Path
 
 from qa.encoders.embedding import ENCODERS
 from qa.errors import QAError, describe_os_error
+from qa.ui.render import one_line
 
 DEFAULT_INDEX = "index"
 DEFAULT_CORPUS = "corpus"
@@ -316,11 +317,6 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one_line(text: str) -> str:
-    """A quote as one line: an article's paragraph breaks and runs of spaces read as single spaces."""
-    return " ".join(text.split())
-
-
 def _print_answer(answer, asked_as_of: bool = False) -> None:
     from qa.ingest.dates import spoken_date
     from qa.ui.render import newer_report_note
@@ -349,13 +345,13 @@ def _print_answer(answer, asked_as_of: bool = False) -> None:
         print("Earlier: " + " · ".join(f"{r.text} on {spoken_date(r.published)}" for r in answer.earlier))
         for r in answer.earlier:
             c = r.citation
-            print(f"  {spoken_date(r.published)}: {c.title} [{c.start}:{c.end}] “{_one_line(c.quote)}”")
+            print(f"  {spoken_date(r.published)}: {c.title} [{c.start}:{c.end}] “{one_line(c.quote)}”")
 
 
 def _print_citations(citations) -> None:
     for i, c in enumerate(citations, start=1):
         print(f"[{i}] {c.title}{_byline(c)} ({c.published or 'undated'}) [{c.start}:{c.end}]{_page(c)}")
-        print(f"    “{_one_line(c.quote)}”")
+        print(f"    “{one_line(c.quote)}”")
 
 
 def _reader_arg(parser: argparse.ArgumentParser) -> None:
@@ -383,7 +379,7 @@ def _print_passages(passages) -> None:
         print("no passages found")
     for p in passages:
         print(f"[{p.rank}] {p.title} ({p.published or 'undated'}) {p.doc_id} [{p.start}:{p.end}] score {p.score:.4f}")
-        print(f"    {_one_line(p.text)}")
+        print(f"    {one_line(p.text)}")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -455,7 +451,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         for e in entries:
             c = e.citation
             said = f"{e.text} — " if e.text else ""
-            print(f"{e.published}  {c.title} [{c.doc_id}:{c.start}-{c.end}]\n    {said}“{_one_line(c.quote)}”")
+            print(f"{e.published}  {c.title} [{c.doc_id}:{c.start}-{c.end}]\n    {said}“{one_line(c.quote)}”")
     if args.plot:
         points = chart_points(entries)
         target = write_chart(points, args.query, args.plot)

@@ -20,7 +20,7 @@ from typing import Any
 
 from qa.answer.abstention import abstention_for, features
 from qa.answer.answering import Index, answer_question, asks_who, cited_span
-from qa.answer.questions import clean_question, holds_names, question_names
+from qa.answer.questions import clean_question, holds_names, name_words, question_names
 from qa.answer.quotes import citation_of
 from qa.answer.reader import ReadSpan
 from qa.errors import InputError
@@ -122,9 +122,14 @@ def resolved_days(answer: Answer) -> Answer:
     return replace(answer, text_with_dates=dated)
 
 
+def _answer_span(answer: Answer) -> Citation | None:
+    """The span an answer (or tentative answer) quotes."""
+    return answer.span or (answer.best_guess.span if answer.best_guess else None)
+
+
 def _answer_date(answer: Answer) -> str | None:
     """The publication date of the article an answer (or tentative answer) comes from."""
-    span = answer.span or (answer.best_guess.span if answer.best_guess else None)
+    span = _answer_span(answer)
     return span.published if span else None
 
 
@@ -192,9 +197,8 @@ def newest_report(index: Index, question: str, answer: Answer, filters: dict[str
     candidates = story_candidates(index, question, passages)
     credible = [c for c in candidates if c.probability >= abstention.answer_at]
     given = answer.text or (answer.best_guess.text if answer.best_guess else None)
-    given_span = answer.span or (answer.best_guess.span if answer.best_guess else None)
     # Only the story's articles may replace, contest or be listed beside the answer given.
-    in_story = story_articles(index, question, {c.passage.doc_id for c in candidates} | _doc_ids(given_span))
+    in_story = story_articles(index, question, {c.passage.doc_id for c in candidates} | _doc_ids(_answer_span(answer)))
     contesting = [
         c
         for c in candidates
@@ -256,12 +260,12 @@ def story_articles(index: Index, question: str, doc_ids: set[str]) -> set[str]:
     """Those of the articles `doc_ids` that tell the question's story: they name every name and figure of the
     question (`question_names`) that one of them names, also as the start of a word ("Samoan"), so the death of
     Tonga's prime minister, which never names Samoa, is no report of who Samoa's prime minister is."""
-    articles = {}
+    words = {}
     for doc_id in doc_ids:
         doc = index.document(doc_id)
-        articles[doc_id] = f"{doc.title} {doc.text}"
-    names = [n for n in question_names(question) if any(holds_names([n], t) for t in articles.values())]
-    return {d for d, text in articles.items() if holds_names(names, text)}
+        words[doc_id] = name_words(f"{doc.title} {doc.text}")
+    names = [n for n in question_names(question) if any(holds_names([n], w) for w in words.values())]
+    return {d for d, w in words.items() if holds_names(names, w)}
 
 
 def _doc_ids(span: Citation | None) -> set[str]:
@@ -297,8 +301,9 @@ def _earlier(
         if cited is not None:
             reports.append(Report(cited[0], c.passage.published, cited[1][0]))
     said: Answer | Guess | None = (replaced if replaced.text else replaced.best_guess) if replaced else None
-    if replaced is not None and said is not None and said.span is not None and said.span.doc_id in in_story:
-        when = _answer_date(replaced)
+    said_span = _answer_span(replaced) if replaced is not None else None
+    if said is not None and said_span is not None and said_span.doc_id in in_story:
+        when = said_span.published
         if when and when < day and not same_answer(said.text, text):
             reports.append(Report(said.text, when, said.citations[0]))
     unique: list[Report] = []

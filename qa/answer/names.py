@@ -36,7 +36,7 @@ _PLACE_HEADS = frozenset(
 )
 # Capitalised words that say when, not what ("the Council on Monday").
 _TIMES = frozenset(MONTHS) | frozenset(WEEKDAYS)
-_LAST_WORD = re.compile(r"([A-Z][\w'’-]*)\W*$")
+_LAST_WORD = re.compile(rf"({_CAPITALISED})\W*$")
 
 
 def whole_name(text: str, start: int, end: int) -> int:

@@ -73,10 +73,14 @@ def question_names(question: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def holds_names(names: Sequence[str], text: str) -> bool:
-    """Whether `text` holds every one of `names` (lower case, from `question_names`) as a word, or a name of four
-    letters or more as the start of one ("Samoa" in "Samoan")."""
-    words = {part for w in _NAME_TOKEN.findall(text.lower()) for part in _parts(w)}
+def name_words(text: str) -> set[str]:
+    """The words of `text` as `question_names` reads names, lower case: what `holds_names` looks in."""
+    return {part for w in _NAME_TOKEN.findall(text.lower()) for part in _parts(w)}
+
+
+def holds_names(names: Sequence[str], words: set[str]) -> bool:
+    """Whether a text's `name_words` hold every one of `names` (lower case, from `question_names`) as a word, or a
+    name of four letters or more as the start of one ("Samoa" in "Samoan")."""
     return all(n in words or (len(n) >= 4 and any(w.startswith(n) for w in words)) for n in names)
 
 

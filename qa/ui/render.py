@@ -127,11 +127,16 @@ def earlier_line(answer: Answer) -> str:
     if not answer.earlier:
         return ""
     said = " · ".join(
-        f'<span class="qa-earlier-item" title="{escape(" ".join(r.citation.quote.split()))}">'
+        f'<span class="qa-earlier-item" title="{escape(one_line(r.citation.quote))}">'
         f"{escape(r.text)} on {escape(spoken_date(r.published))}</span>"
         for r in answer.earlier
     )
     return f'<div class="qa-earlier">Earlier: {said}</div>'
+
+
+def one_line(text: str) -> str:
+    """A quote as one line: an article's paragraph breaks and runs of spaces read as single spaces."""
+    return " ".join(text.split())
 
 
 def newer_report_note(answer: Answer) -> str:
