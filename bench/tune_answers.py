@@ -44,11 +44,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import load_questions as load_set_records  # noqa: E402
 from bench.common import news_fold  # noqa: E402
-from qa.answer.abstention import FEATURES, AbstentionModel, features  # noqa: E402
+from qa.answer.abstention import FEATURES, AbstentionModel, abstention_for, features  # noqa: E402
 from qa.answer.answering import (  # noqa: E402
     FIRST_READ,
     READ_PASSAGES,
     _trimmed,
+    choose_span,
     combine_reads,
     rank_spans,
 )
@@ -97,8 +98,10 @@ def collect(set_dir: Path, limit: int, seed: int, reader: str | None = None) -> 
     return rows
 
 
-def replay(row: dict, sure: float) -> dict:
-    """What answering makes of a stored reading: the chosen span, its features, and whether all was read."""
+def replay(row: dict, sure: float, chooser: AbstentionModel | None = None) -> dict:
+    """What answering makes of a stored reading: the chosen span, its features, and whether all was read. With
+    `chooser`, the span is chosen among the reader's first as answering chooses it (`choose_span`); without, the
+    reader's first is taken."""
     passages = [Passage(**p) for p in row["passages"]]
     spans = [ReadSpan(**s) for s in row["spans"]]
     first = [s for s in spans if s.passage < FIRST_READ][:SPANS_PER_READ]
@@ -106,7 +109,7 @@ def replay(row: dict, sure: float) -> dict:
     ranked = rank_spans(spans, passages)
     if not ranked:
         return {"best": None, "x": None, "read_all": read_all}
-    best = ranked[0][1]
+    best = choose_span(row["question"], passages, spans, ranked, chooser)[0] if chooser else ranked[0][1]
     passage = passages[best.passage]
     start, end = _trimmed(passage.text, best.start, best.end)
     start, end, _ = resolve_pronoun(passage.text, start, end)
@@ -321,13 +324,17 @@ def main(argv: list[str] | None = None) -> int:
     for name, rows in sets.items():
         print(f"{name}: {len(rows)} questions, {sum(1 for r in rows if r['answers'])} answerable")
 
+    # Spans are chosen as answering chooses them, with the model the reader has now (refitting moves it little).
+    chooser = abstention_for(resolve_reader(args.reader).folder)
     # 1. SURE_GAP, with abstention off.
-    full = {n: [replay(r, float("inf")) for r in rows] for n, rows in sets.items()}
+    full = {n: [replay(r, float("inf"), chooser) for r in rows] for n, rows in sets.items()}
     always = {n: figures(sets[n], full[n], [True] * len(rows)) for n, rows in sets.items()}
     print(f"reading the first {FIRST_READ} passages alone when a span beats no-answer by SURE_GAP (no abstention):")
     sure_gap = None
     for sure in [g / 2 for g in range(8, 41)]:
-        part = {n: figures(rows, [replay(r, sure) for r in rows], [True] * len(rows)) for n, rows in sets.items()}
+        part = {
+            n: figures(rows, [replay(r, sure, chooser) for r in rows], [True] * len(rows)) for n, rows in sets.items()
+        }
         print(
             f"  {sure:5.1f}  "
             + "  ".join(
@@ -341,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chosen: SURE_GAP = {sure_gap}")
 
     # 2. The abstention model over readings made with that SURE_GAP.
-    picks = {n: [replay(r, sure_gap) for r in rows] for n, rows in sets.items()}
+    picks = {n: [replay(r, sure_gap, chooser) for r in rows] for n, rows in sets.items()}
     x, y, weight, where = [], [], [], []
     for n, rows in sets.items():
         for i, (r, pick) in enumerate(zip(rows, picks[n])):

@@ -11,12 +11,13 @@ extent from `qa.answer.names`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from qa.answer.abstention import abstention_for, content_stems, features
+from qa.answer.abstention import AbstentionModel, abstention_for, content_stems, features
 from qa.answer.lists import list_answer
 from qa.answer.metadata import answer_about_article
 from qa.answer.names import whole_name
@@ -66,6 +67,11 @@ SURE_GAP = 4.0
 # different passages are compared; fitted by bench/tune_answers.py on squad2-tune and wikinews-dev
 # (it matters little: weights from 0 to 12 move F1 by under 0.01).
 RETRIEVAL_WEIGHT = 4.0
+# The answer is chosen among the reader's first few spans by their ranking score plus PROBABILITY_WEIGHT times the
+# log-odds the abstention model gives each: the reader's margin alone does not see whether the span has the form
+# asked for or how retrieval ranked its passage (bench/tune_answers.py).
+CANDIDATES = 5
+PROBABILITY_WEIGHT = 2.0
 # A follow-up's span near what the last answer cited gains this much.
 FOLLOW_UP_BONUS = 1.0
 # Neighbouring sentences searched for the one that matches the question best.
@@ -155,6 +161,30 @@ def rank_spans(
         ranked.append((score, sp))
     ranked.sort(key=lambda x: -x[0])
     return ranked
+
+
+def choose_span(
+    question: str,
+    passages: Sequence[Passage],
+    spans: Sequence[ReadSpan],
+    ranked: Sequence[tuple[float, ReadSpan]],
+    abstention: AbstentionModel,
+) -> tuple[ReadSpan, float]:
+    """The span to answer with among the first CANDIDATES of `ranked` (non-empty), and its probability of being
+    right: the one whose ranking score plus PROBABILITY_WEIGHT times its log-odds is highest."""
+    best: tuple[float, ReadSpan, float] | None = None
+    for score, sp in ranked[:CANDIDATES]:
+        probability = abstention.probability(features(question, passages, spans, sp))
+        value = score + PROBABILITY_WEIGHT * _log_odds(probability)
+        if best is None or value > best[0]:
+            best = (value, sp, probability)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _log_odds(probability: float) -> float:
+    p = min(max(probability, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
 
 
 def _reranked(passages: Sequence[Passage], ranked: Sequence[tuple[float, ReadSpan]]) -> list[Passage]:
@@ -359,12 +389,14 @@ def _answer_read(index: Index, question: str, history: Sequence[Any] | None, k: 
     asked = reader_question(question, history) if follow_up else question
     spans = _read(index.reader, asked, read)
     ranked = rank_spans(spans, read, follow_up, history)
-    shown = tuple((_reranked(read, ranked) + list(passages[len(read) :]))[:k])
     if not ranked:
+        shown = tuple((_reranked(read, ranked) + list(passages[len(read) :]))[:k])
         return Answer(question, None, True, 0.0, (), shown, search_text)
-    best = ranked[0][1]
     abstention = abstention_for(index.reader.ref.folder)
-    confidence = abstention.probability(features(asked, read, spans, best))
+    best, confidence = choose_span(asked, read, spans, ranked, abstention)
+    # The chosen span's passage is shown first, the others in the order of their best span.
+    ranked = [r for r in ranked if r[1] is best] + [r for r in ranked if r[1] is not best]
+    shown = tuple((_reranked(read, ranked) + list(passages[len(read) :]))[:k])
     sure = confidence >= abstention.answer_at
     if not sure and confidence < abstention.guess_at:
         return Answer(question, None, True, confidence, (), shown, search_text)
