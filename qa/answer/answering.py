@@ -172,14 +172,12 @@ def choose_span(
 ) -> tuple[ReadSpan, float]:
     """The span to answer with among the first CANDIDATES of `ranked` (non-empty), and its probability of being
     right: the one whose ranking score plus PROBABILITY_WEIGHT times its log-odds is highest."""
-    best: tuple[float, ReadSpan, float] | None = None
-    for score, sp in ranked[:CANDIDATES]:
-        probability = abstention.probability(features(question, passages, spans, sp))
-        value = score + PROBABILITY_WEIGHT * _log_odds(probability)
-        if best is None or value > best[0]:
-            best = (value, sp, probability)
-    assert best is not None
-    return best[1], best[2]
+    judged = [
+        (sp, score, abstention.probability(features(question, passages, spans, sp)))
+        for score, sp in ranked[:CANDIDATES]
+    ]
+    best, _, probability = max(judged, key=lambda j: j[1] + PROBABILITY_WEIGHT * _log_odds(j[2]))
+    return best, probability
 
 
 def _log_odds(probability: float) -> float:
@@ -390,8 +388,7 @@ def _answer_read(index: Index, question: str, history: Sequence[Any] | None, k: 
     spans = _read(index.reader, asked, read)
     ranked = rank_spans(spans, read, follow_up, history)
     if not ranked:
-        shown = tuple((_reranked(read, ranked) + list(passages[len(read) :]))[:k])
-        return Answer(question, None, True, 0.0, (), shown, search_text)
+        return Answer(question, None, True, 0.0, (), tuple(passages[:k]), search_text)
     abstention = abstention_for(index.reader.ref.folder)
     best, confidence = choose_span(asked, read, spans, ranked, abstention)
     # The chosen span's passage is shown first, the others in the order of their best span.
