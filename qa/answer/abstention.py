@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -99,17 +99,25 @@ def _normalised(text: str) -> str:
     return " ".join(text.lower().strip(" .,;:'\"").split())
 
 
-def features(question: str, passages: Sequence[Passage], spans: Sequence[ReadSpan], best: ReadSpan) -> list[float]:
-    """The FEATURES of a reading whose chosen span is `best` (spans index into `passages`).
+def features(
+    question: str,
+    passages: Sequence[Passage],
+    spans: Sequence[ReadSpan],
+    best: ReadSpan,
+    says: Callable[[ReadSpan], str] | None = None,
+) -> list[float]:
+    """The FEATURES of a reading whose chosen span is `best` (spans index into `passages`); `says` gives what a
+    span says as an answer (its own words by default), which decides which spans agree.
 
     Retrieval enters only relative to the question's own candidates: its absolute fused score runs high
     for questions that copy a passage's words and low for the same question in a reader's own words.
     """
-    said = _normalised(best.text)
+    says = says or (lambda sp: sp.text)
+    said = _normalised(says(best))
     others = [sp for sp in spans if sp.passage != best.passage or sp.start >= best.end or sp.end <= best.start]
-    runner_up = max((sp.gap for sp in others if _normalised(sp.text) != said), default=None)
+    runner_up = max((sp.gap for sp in others if _normalised(says(sp)) != said), default=None)
     agreeing = len(
-        {sp.passage for sp in others if sp.passage != best.passage and said and _normalised(sp.text) == said}
+        {sp.passage for sp in others if sp.passage != best.passage and said and _normalised(says(sp)) == said}
     )
     wanted = content_stems(question)
     passage = passages[best.passage]

@@ -172,12 +172,26 @@ def choose_span(
 ) -> tuple[ReadSpan, float]:
     """The span to answer with among the first CANDIDATES of `ranked` (non-empty), and its probability of being
     right: the one whose ranking score plus PROBABILITY_WEIGHT times its log-odds is highest."""
-    judged = [
+    best, _, probability = max(judge_spans(question, passages, spans, ranked, abstention), key=_choice_value)
+    return best, probability
+
+
+def judge_spans(
+    question: str,
+    passages: Sequence[Passage],
+    spans: Sequence[ReadSpan],
+    ranked: Sequence[tuple[float, ReadSpan]],
+    abstention: AbstentionModel,
+) -> list[tuple[ReadSpan, float, float]]:
+    """(span, ranking score, probability of being right) of the first CANDIDATES of `ranked`."""
+    return [
         (sp, score, abstention.probability(features(question, passages, spans, sp)))
         for score, sp in ranked[:CANDIDATES]
     ]
-    best, _, probability = max(judged, key=lambda j: j[1] + PROBABILITY_WEIGHT * _log_odds(j[2]))
-    return best, probability
+
+
+def _choice_value(judged: tuple[ReadSpan, float, float]) -> float:
+    return judged[1] + PROBABILITY_WEIGHT * _log_odds(judged[2])
 
 
 def _log_odds(probability: float) -> float:
@@ -390,19 +404,24 @@ def _answer_read(index: Index, question: str, history: Sequence[Any] | None, k: 
     if not ranked:
         return Answer(question, None, True, 0.0, (), tuple(passages[:k]), search_text)
     abstention = abstention_for(index.reader.ref.folder)
-    best, confidence = choose_span(asked, read, spans, ranked, abstention)
+    judged = judge_spans(asked, read, spans, ranked, abstention)
+    best, _, confidence = max(judged, key=_choice_value)
     # The chosen span's passage is shown first, the others in the order of their best span.
     ranked = [r for r in ranked if r[1] is best] + [r for r in ranked if r[1] is not best]
     shown = tuple((_reranked(read, ranked) + list(passages[len(read) :]))[:k])
+    context = conversation_context(history) if is_follow_up(question) else None
+    who = asks_who(asked) or (context is not None and bool(re.search(r"\bwho\b", question, re.I)))
+    cited = {sp: cited_span(index, asked, read[sp.passage], sp.start, sp.end, who) for sp, _, _ in judged}
+    if cited[best] is None:
+        return Answer(question, None, True, confidence, (), shown, search_text)
+    text, citations, span = cited[best]
+    # Judged again with spans agreeing when they give the same answer once cited (a quotation's speaker, the
+    # person "he" is, a name in full), not only when their words match.
+    said = {sp: c[0] for sp, c in cited.items() if c is not None}
+    confidence = abstention.probability(features(asked, read, spans, best, lambda sp: said.get(sp, sp.text)))
     sure = confidence >= abstention.answer_at
     if not sure and confidence < abstention.guess_at:
         return Answer(question, None, True, confidence, (), shown, search_text)
-    context = conversation_context(history) if is_follow_up(question) else None
-    who = asks_who(asked) or (context is not None and bool(re.search(r"\bwho\b", question, re.I)))
-    cited = cited_span(index, asked, read[best.passage], best.start, best.end, who)
-    if cited is None:
-        return Answer(question, None, True, confidence, (), shown, search_text)
-    text, citations, span = cited
     if not sure:
         # Cited exactly as an answer would be, so a reader can judge the candidate from its quote.
         guess = Guess(text, confidence, span, citations)

@@ -50,6 +50,24 @@ def test_features_of_a_reading():
     assert reworded == x
 
 
+def test_spans_agree_by_the_answer_they_give_when_told_what_each_says():
+    texts = ["“The axis is emerging,” he adds.", "ministry spokesman Saeed Khatibzadeh"]
+    passages = [_passage(texts[0], 0.9), _passage(texts[1], 0.8, "b")]
+    quote = ReadSpan(0, 1, 19, "The axis is emerging", 9.0, 3.0)
+    name = ReadSpan(1, 19, 36, "Saeed Khatibzadeh", 8.0, 3.0)
+    spans = [quote, name]
+    question = "Who said the axis is emerging?"
+    by_words = dict(zip(FEATURES, features(question, passages, spans, quote)))
+    assert by_words["agreeing"] == 0.0 and by_words["runner_up"] == 6.0 - 5.0
+    # Cited, the quotation's answer is its speaker, the name the other passage gives.
+    said = {quote: "Saeed Khatibzadeh", name: "Saeed Khatibzadeh"}
+    by_answer = dict(zip(FEATURES, features(question, passages, spans, quote, lambda sp: said[sp])))
+    assert by_answer["agreeing"] == 1.0 and by_answer["runner_up"] == 10.0
+    assert {k: v for k, v in by_answer.items() if k not in ("agreeing", "runner_up")} == {
+        k: v for k, v in by_words.items() if k not in ("agreeing", "runner_up")
+    }
+
+
 @pytest.mark.parametrize(
     "question, span, fits",
     [

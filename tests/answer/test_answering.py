@@ -120,6 +120,23 @@ def test_the_answer_is_the_candidate_most_likely_right_not_only_the_readers_firs
     assert_citations_exact(default_index, a)
 
 
+def test_spans_that_give_the_same_answer_once_cited_agree(default_index):
+    # The reader's surest span is the quotation itself; cited, its answer is the speaker two sentences back,
+    # whom retrieval's first passage names too: the two readings agree, which makes the answer sure.
+    question = "Who said that the eastern axis is emerging?"
+    passages = default_index.retrieve(question, k=answering.MORE_PASSAGES)
+    read = passages[: answering.passages_to_read(passages)]
+    spans = answering._read(default_index.reader, question, read)
+    ranked = answering.rank_spans(spans, read)
+    abstention = abstention_for(default_index.reader.ref.folder)
+    chosen, by_words = answering.choose_span(question, read, spans, ranked, abstention)
+    assert "Khatibzadeh" not in chosen.text and by_words < abstention.answer_at
+    a = default_index.answer(question)
+    assert not a.abstained and a.text == "Saeed Khatibzadeh" and a.confidence > by_words
+    assert any("the eastern axis is emerging" in c.quote for c in a.citations)
+    assert_citations_exact(default_index, a)
+
+
 def test_follow_up_resolved_from_history(default_index):
     first = default_index.answer("Who is Iran's foreign minister?")
     assert first.text == "Hussein Amir-Abdollahian"
