@@ -85,6 +85,10 @@ _JOB_TITLES = frozenset(
     "executive officer chief editor coach ambassador mayor president".split()
 )
 _NAME_WORD = re.compile(r"[A-Z][\w'’.-]*")
+# Words after which capitalised words begin with a place or a body, not a person: "Senator from Vermont Bernie
+# Sanders", "President of the United States Joe Biden". There the fullest name is a given name and a surname.
+_PLACE_PREPOSITIONS = frozenset("from of in at for".split())
+PLACE_NAME_WORDS = 2
 _INITIAL = re.compile(r"[A-Z]\.")
 # A possessive ending: asked whose, the answer is the owner's name ("Navaratnam" for "Navaratnam's"); asked who,
 # "McDonald's" may be the name itself.
@@ -257,10 +261,11 @@ def _name_words(text: str) -> list[str] | None:
 
 
 def fullest_name(text: str, name: str) -> tuple[str, int] | None:
-    """The longest name in `text` that ends with `name`: the capitalised words right before an
-    occurrence, up to a title or a common word ("Foreign Minister Sergei Lavrov" gives "Sergei Lavrov"),
-    with where it starts; None when no occurrence has a longer form."""
-    best: tuple[str, int] | None = None
+    """The fullest name in `text` that ends with `name`: the capitalised words right before an occurrence,
+    up to a title or a common word ("Foreign Minister Sergei Lavrov" gives "Sergei Lavrov"), with where it
+    first starts; of several, the one the text gives most often, then the one of most words. None when no
+    occurrence has a longer form."""
+    forms: dict[str, list[int]] = {}
     for m in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", text):
         window_start = max(0, m.start() - 80)
         before = list(re.finditer(r"\S+", text[window_start : m.start()]))
@@ -286,9 +291,30 @@ def fullest_name(text: str, name: str) -> tuple[str, int] | None:
             taken += 1
             if taken + len(name.split()) >= 4:
                 break
-        if taken and (best is None or m.end() - start > len(best[0])):
-            best = (text[start : m.end()], start)
-    return best
+        if taken and _after_place_preposition(text, start):
+            # "Senator from Vermont Bernie Sanders": the run's first words are the preposition's place or body, so
+            # only a given name is taken from it.
+            words = list(re.finditer(r"\S+", text[start : m.start()]))
+            given = [w for w in words if not _INITIAL.fullmatch(w.group())]
+            keep = max(0, PLACE_NAME_WORDS - len(name.split()))
+            kept = given[len(given) - keep :] if keep else []
+            start = start + kept[0].start() if kept else m.start()
+            taken = len(kept)
+        if taken:
+            forms.setdefault(text[start : m.end()], []).append(start)
+    if not forms:
+        return None
+    # A person is named in full more than once as a rule; a relative or a title run into the name, once.
+    form = max(forms, key=lambda f: (len(forms[f]), len(f.split()), -forms[f][0]))
+    return form, forms[form][0]
+
+
+def _after_place_preposition(text: str, start: int) -> bool:
+    """Whether the word before `start` is one that puts a place or a body before a name ("from", "of the")."""
+    before = re.findall(r"\S+", text[max(0, start - 20) : start])
+    while before and before[-1].lower() == "the":
+        before.pop()
+    return bool(before) and before[-1].lower() in _PLACE_PREPOSITIONS
 
 
 def _citation(index: Index, passage: Passage, start: int, end: int) -> Citation:

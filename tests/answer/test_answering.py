@@ -217,6 +217,27 @@ def test_fullest_name_stops_at_the_sentence_before():
     assert fullest_name("Then George W. Bush spoke.", "Bush") == ("George W. Bush", 5)
 
 
+def test_a_place_before_a_name_is_no_part_of_it():
+    # After "from" or "of (the)", the capitalised words before a name begin with the place or body it is of.
+    text = "Yesterday, United States Senator from Vermont Bernie Sanders won the caucuses."
+    assert fullest_name(text, "Sanders") == ("Bernie Sanders", text.index("Bernie"))
+    assert fullest_name(text, "Bernie Sanders") is None
+    text = "It was won by the former Vice President of the United States Joe Biden."
+    assert fullest_name(text, "Biden") == ("Joe Biden", text.index("Joe"))
+    text = "A speech by the mother of George W. Bush."
+    assert fullest_name(text, "Bush") == ("George W. Bush", text.index("George"))
+    # Other words before a name leave it whole.
+    assert fullest_name("A speech by Sergei Lavrov.", "Lavrov") == ("Sergei Lavrov", 12)
+
+
+def test_the_fullest_name_is_the_form_the_text_gives_most_often():
+    text = (
+        "Pranab Mukherjee, a career politician, died. His son Abhijit Mukherjee announced it. Born in 1935, "
+        "Pranab Mukherjee entered politics in 1969. Mukherjee became finance minister in 1982."
+    )
+    assert fullest_name(text, "Mukherjee") == ("Pranab Mukherjee", 0)
+
+
 def test_a_span_loses_a_bracket_or_quotation_mark_whose_partner_lies_outside_it():
     def trimmed(span: str) -> str:
         start, end = _trimmed(span, 0, len(span))
