@@ -77,6 +77,41 @@ def named_before(text: str, at: int) -> tuple[int, int] | None:
     return found
 
 
+# The person a title stands before: "Dr. Naomi Martisius", "the president, Joe Biden", "Senator from New York Hillary
+# Clinton" (after a place, a given name and a surname; the name ends where capitalised words do).
+_TITLED_NEXT = re.compile(
+    r",?[ \t]+(?:(?:(?:from|of)[ \t]+(?:the[ \t]+)?(?:[A-Z][\w'’-]*[ \t]+){1,3}?)"
+    r"(?P<placed>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)?)|(?P<name>" + _NAME + r"))(?![\w'’-]| [A-Z])"
+)
+
+
+_ABBREVIATED = frozenset("dr mr mrs ms".split())
+# Capitalised words that begin a clause, not a name.
+_NOT_NAMES = frozenset("he she they it we i the a an this that his her their its".split())
+
+
+def named_after(text: str, end: int) -> tuple[int, int] | None:
+    """Where the person stands whom a title ending at `end` titles ("Dr" → "Naomi Martisius"); None when no name
+    follows it."""
+    after = end
+    if text[end : end + 1] == ".":
+        title = re.search(r"\w+\Z", text[max(0, end - 12) : end])
+        if title is None or title.group().lower() not in _ABBREVIATED:
+            return None  # a full stop after a whole word ends the sentence: what follows names someone else
+        after += 1
+    m = _TITLED_NEXT.match(text, after)
+    if m is None:
+        return None
+    start, stop = m.span("placed" if m.group("placed") else "name")
+    return None if text[start:stop].split()[0].lower() in _NOT_NAMES else (start, stop)
+
+
+def ends_in_title(span: str) -> bool:
+    """Whether a span ends in a title or office ("Dr", "former United States Senator")."""
+    words = span.lower().rstrip(".").split()
+    return bool(words) and words[-1] in TITLE_WORDS
+
+
 def is_role(span: str) -> bool:
     """Whether a span names a person only by their office: "the president", "The foreign minister"."""
     words = span.lower().split()
@@ -86,9 +121,15 @@ def is_role(span: str) -> bool:
 
 
 def resolve_pronoun(text: str, start: int, end: int, who: bool = False) -> tuple[int, int, tuple[int, int] | None]:
-    """The answer the reader's span [start, end) of `text` stands for: for a pronoun (or, asked who, an office such
-    as "the president"), the person named before it, with where the span was read; else the span, with None."""
+    """The answer the reader's span [start, end) of `text` stands for: asked who, for a title followed by a name,
+    that name; for a pronoun (or, asked who, an office such as "the president"), the person named before it; with
+    where the span was read. Else the span, with None."""
     span = text[start:end]
+    if who and ends_in_title(span):
+        # An office before a name titles that name: the person is the one named next.
+        named = named_after(text, end)
+        if named is not None:
+            return named[0], named[1], (start, end)
     if span.lower() in _PRONOUNS or (who and is_role(span)):
         # The reader found who did it only as "he" or "the president": the answer is the person the article named
         # before.

@@ -1,6 +1,6 @@
 """Who a passage means: people named before a pronoun or an office, and who speaks a quotation."""
 
-from qa.answer.people import asks_who_said, is_role, named_before, quote_speaker, resolve_pronoun
+from qa.answer.people import asks_who_said, is_role, named_after, named_before, quote_speaker, resolve_pronoun
 
 
 def _speaker(text: str, quoted: str) -> str | None:
@@ -40,6 +40,33 @@ def test_asked_who_an_office_read_as_the_answer_stands_for_the_person_named_befo
     assert resolve_pronoun(text, office, office + len("The president")) == (office, office + 13, None)
     assert is_role("the former prime minister") and is_role("The Foreign Minister")
     assert not is_role("the ambulance service") and not is_role("Dean of the House") and not is_role("the")
+
+
+def test_asked_who_a_title_read_as_the_answer_stands_for_the_name_after_it():
+    text = "A study by archaeologist Dr. Naomi Martisius found that the tools were made by Neanderthals."
+    title = text.index("Dr")
+    assert resolve_pronoun(text, title, title + 2, who=True) == (
+        text.index("Naomi"),
+        text.index(" found"),
+        (title, title + 2),
+    )
+    text = "Sanders lost in 2016 to former United States Senator from New York Hillary Clinton."
+    office = text.index("former")
+    start, end, _ = resolve_pronoun(text, office, text.index(" from"), who=True)
+    assert text[start:end] == "Hillary Clinton", "after a place, the name is a given name and a surname"
+    text = "The president, Joe Biden, said so. The mayor of London Sadiq Khan agreed."
+    start, end, _ = resolve_pronoun(text, 0, len("The president"), who=True)
+    assert text[start:end] == "Joe Biden"
+    mayor = text.index("The mayor")
+    start, end, _ = resolve_pronoun(text, mayor, mayor + len("The mayor"), who=True)
+    assert text[start:end] == "Sadiq Khan"
+    # Not asked who, or with no name after it, the title is left to the rules before.
+    assert resolve_pronoun(text, 0, len("The president")) == (0, 13, None)
+    assert named_after("He met the President of Russia.", len("He met the President")) is None
+    # A full stop after a whole word ends the sentence.
+    text = "Prime ministers were chosen by the King or Queen. He named Pohiva."
+    office = text.index("the King")
+    assert resolve_pronoun(text, office, text.index(". He"), who=True)[2] is None
 
 
 def test_the_speaker_of_a_quotation_is_named_next_to_it():
