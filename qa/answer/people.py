@@ -83,8 +83,7 @@ _TITLED_NEXT = re.compile(
     r",?[ \t]+(?:(?:(?:from|of)[ \t]+(?:the[ \t]+)?(?:[A-Z][\w'’-]*[ \t]+){1,3}?)"
     r"(?P<placed>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)?)|(?P<name>" + _NAME + r"))(?![\w'’-]| [A-Z])"
 )
-
-
+# Titles written short, whose full stop does not end the sentence ("Dr. Naomi Martisius").
 _ABBREVIATED = frozenset("dr mr mrs ms".split())
 # Capitalised words that begin a clause, not a name.
 _NOT_NAMES = frozenset("he she they it we i the a an this that his her their its".split())
