@@ -385,6 +385,22 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
             return start, end
 
 
+def _closed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span with the partner of a bracket or quotation mark that it opens inside and leaves unpaired, when the
+    partner follows the span at once (after a full stop, comma, "!" or "?" at most): 'a "glider' gives
+    'a "glider"'. A partner farther on would bring words the reader left out."""
+    for opening, closing in _PAIRS.items():
+        span = text[start:end]
+        if not _unpaired(span, opening):
+            continue
+        last = span.rfind(opening)
+        opens = last + 1 < len(span) and not span[last + 1].isspace() if opening == '"' else last > span.rfind(closing)
+        partner = re.match(r"[.,!?]*" + re.escape(closing), text[end : end + 4])
+        if opens and partner:
+            end += partner.end()
+    return start, end
+
+
 def _unpaired(span: str, mark: str) -> bool:
     """Whether a bracket or quotation mark in `span` misses its partner there."""
     if mark == '"':
@@ -470,7 +486,7 @@ def cited_span(
     start, end = _trimmed(doc.text, passage.start + start, passage.start + end)
     if start >= end:
         return None
-    start, end = _trimmed(doc.text, *list_answer(asked, doc.text, start, end, sentences))
+    start, end = _closed(doc.text, *_trimmed(doc.text, *list_answer(asked, doc.text, start, end, sentences)))
     end = whole_name(doc.text, start, end)
     possessive = _POSSESSIVE.search(doc.text, start, end) if wh_word(asked) == "whose" else None
     if possessive and possessive.start() > start:

@@ -255,6 +255,25 @@ def test_a_span_loses_a_bracket_or_quotation_mark_whose_partner_lies_outside_it(
     assert trimmed("Tehran’s") == "Tehran’s" and trimmed("U.S.") == "U.S."
 
 
+def test_a_span_takes_the_partner_of_a_mark_it_opens_inside():
+    def closed(text: str, span: str) -> str:
+        at = text.index(span)
+        start, end = answering._closed(text, at, at + len(span))
+        return text[start:end]
+
+    assert closed('Guy is credited with a "glider" pattern.', 'a "glider') == 'a "glider"'
+    assert closed('MPs were shouting "shame on you!" at him.', 'shouting "shame on you') == 'shouting "shame on you!"'
+    assert closed("the Mahasabha (All India Hindu Union) said", "Mahasabha (All India Hindu Union") == (
+        "Mahasabha (All India Hindu Union)"
+    )
+    # A partner farther on would bring words the reader left out; one the span closes is left as it is.
+    assert closed("Warsaw (Polish: Warszawa [varˈʂava]) is", "Warsaw (Polish: Warszawa") == "Warsaw (Polish: Warszawa"
+    assert closed("(especially Tibetan Buddhism) flourished", "Tibetan Buddhism) flourished") == (
+        "Tibetan Buddhism) flourished"
+    )
+    assert closed('a "glider" here', 'a "glider"') == 'a "glider"'
+
+
 def test_who_did_it_cites_the_naming_sentence_and_the_one_saying_it(default_index):
     doc = default_index.document("000_670c52a8f442eec9.txt")
     name = doc.text.index("Lavrov, for his part")
