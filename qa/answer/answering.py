@@ -394,7 +394,10 @@ def _closed(text: str, start: int, end: int) -> tuple[int, int]:
         if not _unpaired(span, opening):
             continue
         last = span.rfind(opening)
-        opens = last + 1 < len(span) and not span[last + 1].isspace() if opening == '"' else last > span.rfind(closing)
+        if opening == '"':
+            opens = last + 1 < len(span) and not span[last + 1].isspace()  # a mark that opens leans on a word
+        else:
+            opens = last > span.rfind(closing)
         partner = re.match(r"[.,!?]*" + re.escape(closing), text[end : end + 4])
         if opens and partner:
             end += partner.end()
