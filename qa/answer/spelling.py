@@ -27,18 +27,32 @@ _QUOTED = re.compile(r"(\"[^\"]*\"|“[^”]*”)")
 
 
 @lru_cache(maxsize=1)
-def known_words() -> frozenset[str]:
-    """Lowercase English words: the dictionary's and the bundled embedding model's whole words (names among them).
-    Loaded on first need (0.2 s): only a word that no indexed chunk holds, one slip from one that some hold."""
-    from spellchecker import SpellChecker
-
-    words = set(SpellChecker(language="en", distance=1).word_frequency.keys())
+def _model_words() -> frozenset[str]:
+    """The bundled embedding model's whole words (names among them), read in milliseconds."""
     try:
         pieces = (bundled_model_path() / "vocab.txt").read_text(encoding="utf-8").split()
-        words.update(p for p in pieces if p.isascii() and p.isalpha())
     except (ModelError, OSError):
-        pass
-    return frozenset(words)
+        return frozenset()
+    return frozenset(p for p in pieces if p.isascii() and p.isalpha())
+
+
+@lru_cache(maxsize=1)
+def _dictionary_words() -> frozenset[str]:
+    """The English dictionary's words with their inflections, loaded on first need (0.2 s)."""
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(language="en", distance=1).word_frequency.keys())
+
+
+def is_known(word: str) -> bool:
+    """Whether a lowercase word is English or a whole word of the embedding model. The model's words are looked at
+    first: most words meant are among them, and then the dictionary is never loaded."""
+    return word in _model_words() or word in _dictionary_words()
+
+
+def known_words() -> frozenset[str]:
+    """Lowercase English words: the dictionary's and the bundled embedding model's whole words (names among them)."""
+    return _model_words() | _dictionary_words()
 
 
 def one_slip_away(word: str) -> set[str]:
@@ -67,10 +81,9 @@ def corrected_word(word: str, frequency: Callable[[str], int]) -> str:
     # The dictionary is only opened when there is something to correct to.
     if not held:
         return word
-    known = known_words()
-    if lower in known:
+    if is_known(lower):
         return word
-    best = max((c in known, n, c) for c, n in held)
+    best = max((is_known(c), n, c) for c, n in held)
     return _as_typed(word, best[2])
 
 

@@ -1,5 +1,6 @@
 """Typing slips in questions, read as the indexed word meant, over the real index of the default article."""
 
+from qa.answer import spelling
 from qa.answer.spelling import corrected_question, corrected_word, known_words, one_slip_away
 
 
@@ -55,3 +56,17 @@ def test_a_question_with_a_slip_is_answered_as_the_one_meant(default_index):
     assert slipped.to_dict()["read_as"] == slipped.read_as and meant.to_dict()["read_as"] is None
     first = [p.chunk_id for p in default_index.retrieve("Who proposed the 3+3 dicsussions?")]
     assert first == [p.chunk_id for p in default_index.retrieve("Who proposed the 3+3 discussions?")]
+
+
+def test_a_word_the_model_knows_is_kept_without_loading_the_dictionary(default_index):
+    # "format" is in no indexed chunk but one slip from words that are: it is kept, as the embedding model's
+    # vocabulary holds it, and the dictionary (0.2 s to load) is not opened for it.
+    frequency = default_index.store.term_frequency
+    spelling._dictionary_words.cache_clear()
+    assert not frequency("format") and any(frequency(w) for w in one_slip_away("format"))
+    assert corrected_question("Who proposed the 3+3 format?", frequency) == "Who proposed the 3+3 format?"
+    assert spelling._dictionary_words.cache_info().currsize == 0
+    # A word only the dictionary holds still opens it, and is kept.
+    assert "marchers" not in spelling._model_words()
+    assert corrected_word("marchers", lambda w: 1 if w == "marches" else 0) == "marchers"
+    assert spelling._dictionary_words.cache_info().currsize == 1
