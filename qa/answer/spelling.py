@@ -50,11 +50,6 @@ def is_known(word: str) -> bool:
     return word in _model_words() or word in _dictionary_words()
 
 
-def known_words() -> frozenset[str]:
-    """Lowercase English words: the dictionary's and the bundled embedding model's whole words (names among them)."""
-    return _model_words() | _dictionary_words()
-
-
 def one_slip_away(word: str) -> set[str]:
     """Every string one typing slip away from the lowercase `word`."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
