@@ -326,7 +326,7 @@ def _print_answer(answer, asked_as_of: bool = False) -> None:
     guess = answer.best_guess
     if guess is not None:
         # Worded so that it cannot be read as an answer, and quoted as one, so it can be checked.
-        print(f"Not sure — perhaps {guess.text}  (confidence {guess.confidence:.2f})")
+        print(f"Not sure — perhaps {guess.shown_text}  (confidence {guess.confidence:.2f})")
         _print_citations(guess.citations)
         if answer.newer is not None:
             print(newer_report_note(answer))

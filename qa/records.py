@@ -80,11 +80,19 @@ class Guess:
     # The candidate's span, inside the first citation's quote.
     span: Citation
     citations: tuple[Citation, ...]
+    # As for an answer: the candidate with the date a day written relative to its article stands for.
+    text_with_dates: str | None = None
+
+    @property
+    def shown_text(self) -> str:
+        """The candidate as people read it: with the dates of its relative days when it has them."""
+        return self.text_with_dates or self.text
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, keyed as an answer is."""
         return {
             "text": self.text,
+            "answer_with_dates": self.text_with_dates,
             "confidence": round(self.confidence, 4),
             "answer_span": self.span.to_dict(),
             "citations": [c.to_dict() for c in self.citations],

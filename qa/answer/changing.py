@@ -110,16 +110,24 @@ def asks_about_now(question: str) -> bool:
 
 
 def resolved_days(answer: Answer) -> Answer:
-    """The answer with `text_with_dates`: a day written relative to its article's publication ("Monday") followed
-    by the date it stands for, "Monday (31 December 2018)" (`text` stays the span the reader quoted)."""
-    span = answer.span
-    if not answer.text or span is None or not span.published:
-        return answer
-    days = [iso for s, e, iso in relative_dates(answer.text, span.published)]
+    """The answer (or its tentative answer) with `text_with_dates`: a day written relative to its article's
+    publication ("Monday") followed by the date it stands for, "Monday (31 December 2018)" (`text` stays the span
+    the reader quoted)."""
+    if answer.best_guess is not None:
+        guess = answer.best_guess
+        return replace(answer, best_guess=replace(guess, text_with_dates=with_dates(guess.text, guess.span)))
+    return replace(answer, text_with_dates=with_dates(answer.text, answer.span)) if answer.text else answer
+
+
+def with_dates(text: str, span: Citation | None) -> str | None:
+    """`text` followed by the dates of the days it writes relative to its article's publication; None when it
+    writes none (or the article has no date)."""
+    if span is None or not span.published:
+        return None
+    days = [iso for s, e, iso in relative_dates(text, span.published)]
     if not days:
-        return answer
-    dated = f"{answer.text} ({', '.join(spoken_date(d) for d in dict.fromkeys(days))})"
-    return replace(answer, text_with_dates=dated)
+        return None
+    return f"{text} ({', '.join(spoken_date(d) for d in dict.fromkeys(days))})"
 
 
 def _answer_span(answer: Answer) -> Citation | None:

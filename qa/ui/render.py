@@ -98,7 +98,7 @@ def _reply(answer: Answer) -> str:
         markers, cites = _cited_list(guess.citations)
         return (
             '<div class="qa-guess">'
-            f'<div class="qa-short">Not sure — perhaps <span class="qa-guess-text">{escape(guess.text)}</span> '
+            f'<div class="qa-short">Not sure — perhaps <span class="qa-guess-text">{escape(guess.shown_text)}</span> '
             f"{markers}</div>{cites}{newer_line(answer)}"
             f'<div class="qa-conf">confidence {guess.confidence:.0%}: check the quote before relying on it</div></div>'
         )

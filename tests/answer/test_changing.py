@@ -8,8 +8,9 @@ import pytest
 from conftest import STORY_QUESTION as QUESTION
 from conftest import shared_path
 
-from qa.answer.changing import as_of_filters, same_answer
+from qa.answer.changing import as_of_filters, resolved_days, same_answer
 from qa.errors import InputError
+from qa.records import Answer, Citation, Guess
 
 
 def _figure(text: str | None) -> str | None:
@@ -49,6 +50,19 @@ def test_a_day_written_relative_to_the_article_is_resolved(story_index):
     answer = story_index.answer("When did officials say the rain kept falling?")
     assert answer.text == "Monday" and answer.shown_text == "Monday (1 March 2021)", answer
     assert answer.to_dict()["answer_with_dates"] == "Monday (1 March 2021)"
+
+
+def test_a_tentative_answers_relative_day_is_resolved_too():
+    text = "Dorian reached the Bahamas earlier today, making landfall in Elbow Cay."
+    start = text.index("earlier today")
+    span = Citation("wn", "Dorian", "2019-09-01", start, start + 13, "earlier today")
+    guess = Guess("earlier today", 0.29, span, (Citation("wn", "Dorian", "2019-09-01", 0, len(text), text),))
+    answer = resolved_days(Answer("When did Dorian hit the Bahamas?", None, True, 0.29, best_guess=guess))
+    assert answer.best_guess.shown_text == "earlier today (1 September 2019)" and answer.text_with_dates is None
+    assert answer.to_dict()["best_guess"]["answer_with_dates"] == "earlier today (1 September 2019)"
+    # A candidate that writes no relative day is shown as read.
+    plain = resolved_days(Answer("q?", None, True, 0.29, best_guess=replace(guess, text="Elbow Cay")))
+    assert plain.best_guess.shown_text == "Elbow Cay" and plain.best_guess.text_with_dates is None
 
 
 def test_as_of_must_be_a_date():

@@ -219,3 +219,14 @@ def test_the_timeline_panel_lists_dates_oldest_first_with_answers_marked():
     assert "2 March 2020" in html_text and '<svg class="qa-chart">' in html_text and "<the>" not in html_text
     assert "No dated article" in timeline_panel("toll", [])
     assert "Name a subject" in timeline_panel("", [])
+
+
+def test_a_tentative_answer_shows_the_date_its_relative_day_stands_for():
+    text = "Officials said the storm reached the coast earlier today."
+    doc = Document("d", "Storm", text, published="2019-09-01")
+    start = text.index("earlier today")
+    span = Citation(doc.id, doc.title, doc.published, start, start + 13, "earlier today")
+    cite = Citation(doc.id, doc.title, doc.published, 0, len(text), text)
+    guess = Guess("earlier today", 0.3, span, (cite,), text_with_dates="earlier today (1 September 2019)")
+    reply = _unescape(chat_reply(Answer("When did it reach the coast?", None, True, 0.3, best_guess=guess)))
+    assert "Not sure — perhaps earlier today (1 September 2019)" in reply
