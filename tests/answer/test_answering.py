@@ -357,7 +357,7 @@ def test_a_reader_not_sure_shows_its_candidate_as_a_tentative_answer(default_ind
         assert default_index.document(c.doc_id).text[c.start : c.end] == c.quote
     data = unsure.to_dict()
     assert data["abstained"] is True and data["answer"] is None and data["citations"] == []
-    assert set(data["best_guess"]) == {"text", "confidence", "answer_span", "citations"}
+    assert set(data["best_guess"]) == {"text", "answer_with_dates", "confidence", "answer_span", "citations"}
     span = data["best_guess"]["answer_span"]
     assert doc.text[span["start"] : span["end"]] == span["quote"] and "Vladimir Putin" in data["best_guess"]["text"]
 
