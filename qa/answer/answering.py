@@ -21,7 +21,7 @@ from qa.answer.abstention import AbstentionModel, abstention_for, content_stems,
 from qa.answer.lists import list_answer
 from qa.answer.metadata import answer_about_article
 from qa.answer.names import whole_name
-from qa.answer.people import TITLE_WORDS, asks_who_said, quote_speaker, resolve_pronoun
+from qa.answer.people import ABBREVIATED_TITLES, TITLE_WORDS, asks_who_said, quote_speaker, resolve_pronoun
 from qa.answer.questions import (
     clean_question,
     conversation_context,
@@ -457,6 +457,13 @@ def _answer_read(index: Index, question: str, history: Sequence[Any] | None, k: 
     context = conversation_context(history) if is_follow_up(question) else None
     who = asks_who(asked) or (context is not None and bool(re.search(r"\bwho\b", question, re.I)))
     cited = {sp: cited_span(index, asked, read[sp.passage], sp.start, sp.end, who) for sp, _, _ in judged}
+    if cited[best] is not None and repeats_question(asked, cited[best][0]):
+        # An answer made only of the question's own words ("Naomi Martisius" for "Who was the statistician on Naomi
+        # Martisius's paper?") tells the reader nothing: the best candidate that says something else answers.
+        telling = [j for j in judged if cited[j[0]] is not None and not repeats_question(asked, cited[j[0]][0])]
+        if not telling:
+            return Answer(question, None, True, 0.0, (), shown, search_text)
+        best, _, confidence = max(telling, key=_choice_value)
     if cited[best] is None:
         return Answer(question, None, True, confidence, (), shown, search_text)
     text, citations, span = cited[best]
@@ -491,6 +498,7 @@ def cited_span(
         return None
     start, end = _closed(doc.text, *_trimmed(doc.text, *list_answer(asked, doc.text, start, end, sentences)))
     end = whole_name(doc.text, start, end)
+    read_start, read_end = start, end
     possessive = _POSSESSIVE.search(doc.text, start, end) if wh_word(asked) == "whose" else None
     if possessive and possessive.start() > start:
         start, end = _trimmed(doc.text, start, possessive.start())
@@ -502,7 +510,45 @@ def cited_span(
         start, end, refers = resolve_pronoun(doc.text, start, end, who)
     if who:
         start = _after_job_title(doc.text, start, end)
+        if (start, end) != (read_start, read_end) and content_stems(doc.text[start:end]) & content_stems(asked):
+            # Asked who someone the question names is, the office the reader read answers, not that person's name
+            # ("ministry spokesman", not "Saeed Khatibzadeh", for "Who is Khatibzadeh?").
+            role = _role_of(doc.text, read_start, read_end, asked)
+            if role is not None:
+                start, end, refers = *role, None
     return _cite(index, asked, passage, start, end, who, refers)
+
+
+def repeats_question(question: str, answer: str) -> bool:
+    """Whether every word of `answer` is one the question holds as written (and the question offers no choice
+    between them, as "Is it easier or harder…?" does): such an answer tells nothing the question did not. Words
+    are compared whole, not by stem: "Islamism" answers "What is an Islamic revival movement?"."""
+    said = set(_lower_words(answer))
+    return bool(said) and said <= set(_lower_words(question)) and "or" not in _lower_words(question)
+
+
+def _lower_words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _role_of(text: str, start: int, end: int, question: str) -> tuple[int, int] | None:
+    """The reader's who-span [start, end) without the name at its end when the question gives that name ("Russian
+    Foreign Ministry spokesperson Maria Zakharova" → "Russian Foreign Ministry spokesperson" for "Who is
+    Zakharova?"); None when only a form of address would be left ("Dr")."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    kept = len(words)
+    while (
+        kept > 1
+        and _NAME_WORD.fullmatch(words[kept - 1].group())
+        and words[kept - 1].group().lower() not in TITLE_WORDS
+    ):
+        kept -= 1
+    name = text[start + words[kept].start() : end] if kept < len(words) else ""
+    if name and content_stems(name) & content_stems(question):
+        end = start + words[kept - 1].end()
+    if all(w.group().lower().strip(".") in ABBREVIATED_TITLES for w in words[:kept]):
+        return None
+    return _trimmed(text, start, end)
 
 
 def _after_job_title(text: str, start: int, end: int) -> int:

@@ -84,7 +84,7 @@ _TITLED_NEXT = re.compile(
     r"(?P<placed>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)?)|(?P<name>" + _NAME + r"))(?![\w'’-]| [A-Z])"
 )
 # Titles written short, whose full stop does not end the sentence ("Dr. Naomi Martisius").
-_ABBREVIATED = frozenset("dr mr mrs ms".split())
+ABBREVIATED_TITLES = frozenset("dr mr mrs ms".split())
 # Capitalised words that begin a clause, not a name.
 _NOT_NAMES = frozenset("he she they it we i the a an this that his her their its".split())
 
@@ -95,7 +95,7 @@ def named_after(text: str, end: int) -> tuple[int, int] | None:
     after = end
     if text[end : end + 1] == ".":
         title = re.search(r"\w+\Z", text[max(0, end - 12) : end])
-        if title is None or title.group().lower() not in _ABBREVIATED:
+        if title is None or title.group().lower() not in ABBREVIATED_TITLES:
             return None  # a full stop after a whole word ends the sentence: what follows names someone else
         after += 1
     m = _TITLED_NEXT.match(text, after)

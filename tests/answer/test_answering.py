@@ -421,3 +421,54 @@ def test_asked_who_the_answer_is_the_person_without_the_job_title_before_the_nam
     # A title that is part of how a name is cited stays, as does a title before a name of one word.
     for span in ("King Charles III", "President Trump", "Sergei Lavrov"):
         assert answering._after_job_title(span, 0, len(span)) == 0
+
+
+def test_asked_who_someone_the_question_names_is_the_answer_is_their_office(default_index):
+    # The reader reads the office next to the name; naming the person the office stands for would only repeat
+    # the question.
+    for question in ("Who is Saeed Khatibzadeh?", "who is khatibzadeh"):
+        a = default_index.answer(question)
+        assert not a.abstained and "spokesman" in a.text and "Khatibzadeh" not in a.text
+        assert any("Khatibzadeh" in c.quote for c in a.citations)
+        assert_citations_exact(default_index, a)
+    a = default_index.answer("Who is Amir-Abdollahian?")
+    assert a.text == "Iranian Foreign Minister"
+    assert_citations_exact(default_index, a)
+    # Asked about the office, the person holding it is still the answer.
+    assert default_index.answer("Who is the spokesperson of the Russian Foreign Ministry?").text == "Maria Zakharova"
+
+
+def test_an_answer_repeating_the_question_says_nothing():
+    assert answering.repeats_question("Who is Khatibzadeh?", "Khatibzadeh")
+    assert not answering.repeats_question("Who is Khatibzadeh?", "ministry spokesman")
+    # A question offering a choice is answered by one of its own words.
+    assert not answering.repeats_question("Is it easier or harder to change EU law?", "harder")
+    text = "Russian Foreign Ministry spokesperson Maria Zakharova reiterated it."
+    end = text.index(" reiterated")
+    assert answering._role_of(text, 0, end, "Who is Zakharova?") == (0, text.index(" Maria"))
+    # A name the question does not give stays: the span is the answer as read.
+    assert answering._role_of(text, 0, end, "Who is the spokesperson?") == (0, end)
+
+
+def test_an_answer_made_of_the_questions_own_words_is_no_answer(tmp_path):
+    # SQuAD 2.0 counts this question unanswerable; the reader's surest span is the question's own "Normans".
+    corpus = shared_path("eval", "squad2-tune", "corpus.jsonl")
+    from qa.index import load_index
+    from qa.indexing.build import build_index
+
+    doc = next(d for d in map(json.loads, corpus.read_text().splitlines()) if d["id"] == "Normans/2")
+    (tmp_path / "normans.jsonl").write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    build_index([tmp_path / "normans.jsonl"], tmp_path / "index", progress=False)
+    idx = load_index(tmp_path / "index")
+    question = "What name comes from the English words Normans/Normanz?"
+    passages = idx.retrieve(question, k=answering.READ_PASSAGES)
+    spans = idx.reader.read(question, [p.text for p in passages]).spans
+    chosen, _ = answering.choose_span(
+        question, passages, spans, answering.rank_spans(spans, passages), abstention_for(idx.reader.ref.folder)
+    )
+    assert chosen.text.strip('"') == "Normans"
+    # Its only candidate: there is nothing to tell.
+    assert [sp.text.strip('"') for sp in spans] == ["Normans"]
+    a = idx.answer(question)
+    assert a.abstained and a.best_guess is None and a.citations == ()
+    idx.close()
