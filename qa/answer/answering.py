@@ -459,7 +459,8 @@ def _answer_read(index: Index, question: str, history: Sequence[Any] | None, k: 
     cited = {sp: cited_span(index, asked, read[sp.passage], sp.start, sp.end, who) for sp, _, _ in judged}
     if cited[best] is not None and repeats_question(asked, cited[best][0]):
         # An answer made only of the question's own words ("Naomi Martisius" for "Who was the statistician on Naomi
-        # Martisius's paper?") tells the reader nothing: the best candidate that says something else answers.
+        # Martisius's paper?") tells the reader nothing: the best candidate that says something else answers, and
+        # with none the question is not answered.
         telling = [j for j in judged if cited[j[0]] is not None and not repeats_question(asked, cited[j[0]][0])]
         if not telling:
             return Answer(question, None, True, 0.0, (), shown, search_text)
