@@ -21,7 +21,14 @@ from qa.answer.abstention import AbstentionModel, abstention_for, content_stems,
 from qa.answer.lists import list_answer
 from qa.answer.metadata import answer_about_article
 from qa.answer.names import whole_name
-from qa.answer.people import ABBREVIATED_TITLES, TITLE_WORDS, asks_who_said, quote_speaker, resolve_pronoun
+from qa.answer.people import (
+    ABBREVIATED_TITLES,
+    TITLE_WORDS,
+    asked_person,
+    asks_who_said,
+    quote_speaker,
+    resolve_pronoun,
+)
 from qa.answer.questions import (
     clean_question,
     conversation_context,
@@ -82,7 +89,8 @@ EVIDENCE_REACH = 2
 _JOB_TITLES = frozenset(
     "member manager ceo chairman chairwoman chair director spokesman spokeswoman spokesperson minister secretary "
     "representative senator justice judge professor administrator commissioner superintendent sheriff lady "
-    "executive officer chief editor coach ambassador mayor president".split()
+    "executive officer chief editor coach ambassador mayor president legislator lawmaker congressman congresswoman "
+    "councillor councilor".split()
 )
 _NAME_WORD = re.compile(r"[A-Z][\w'’.-]*")
 # Words after which capitalised words begin with a place or a body, not a person: "Senator from Vermont Bernie
@@ -457,11 +465,17 @@ def _answer_read(index: Index, question: str, history: Sequence[Any] | None, k: 
     context = conversation_context(history) if is_follow_up(question) else None
     who = asks_who(asked) or (context is not None and bool(re.search(r"\bwho\b", question, re.I)))
     cited = {sp: cited_span(index, asked, read[sp.passage], sp.start, sp.end, who) for sp, _, _ in judged}
-    if cited[best] is not None and repeats_question(asked, cited[best][0]):
+    person = asked_person(asked, [p.text for p in read])
+
+    def tells(answer: str) -> bool:
         # An answer made only of the question's own words ("Naomi Martisius" for "Who was the statistician on Naomi
-        # Martisius's paper?") tells the reader nothing: the best candidate that says something else answers, and
-        # with none the question is not answered.
-        telling = [j for j in judged if cited[j[0]] is not None and not repeats_question(asked, cited[j[0]][0])]
+        # Martisius's paper?") tells the reader nothing; asked who someone is, neither does another person's name
+        # ("Vladimir Putin" for "Who is Alexei Navalny?").
+        return not repeats_question(asked, answer) and not (person and names_someone_else(answer, person))
+
+    if cited[best] is not None and not tells(cited[best][0]):
+        # The best candidate that tells something answers; with none the question is not answered.
+        telling = [j for j in judged if cited[j[0]] is not None and tells(cited[j[0]][0])]
         if not telling:
             return Answer(question, None, True, 0.0, (), shown, search_text)
         best, _, confidence = max(telling, key=_choice_value)
@@ -526,6 +540,16 @@ def repeats_question(question: str, answer: str) -> bool:
     are compared whole, not by stem: "Islamism" answers "What is an Islamic revival movement?"."""
     said = set(_lower_words(answer))
     return bool(said) and said <= set(_lower_words(question)) and "or" not in _lower_words(question)
+
+
+def names_someone_else(answer: str, person: str) -> bool:
+    """Whether `answer` is written as a name (capitalised words, no office among them) sharing no word with
+    `person`'s: "Paula Radcliffe", not "Russian Foreign Minister", for "Who is Brigid Kosgei?"."""
+    words = _name_words(answer)
+    if not words:
+        return False
+    lowered = {w.lower().strip(".,") for w in words}
+    return not lowered & (TITLE_WORDS | _JOB_TITLES) and not lowered & set(_lower_words(person))
 
 
 def _lower_words(text: str) -> list[str]:

@@ -9,6 +9,7 @@ news is written in, not by a model.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from qa.answer.questions import wh_word
 from qa.ingest.dates import MONTHS, WEEKDAYS
@@ -141,6 +142,34 @@ def resolve_pronoun(text: str, start: int, end: int, who: bool = False) -> tuple
 def asks_who_said(question: str) -> bool:
     """Whether the question asks who said (told, warned, described …) something: its answer is a speaker."""
     return wh_word(question) == "who" and _WHO_SAID.search(question) is not None
+
+
+_WHO_IS = re.compile(r"\W*who\s+(?:is|was)\s+(?P<name>[^?]+?)[\s?.!]*$", re.I)
+# Most words of a person's name asked about ("Who is Jean-Claude van Damme?").
+ASKED_NAME_WORDS = 4
+
+
+def asked_person(question: str, texts: Sequence[str]) -> str | None:
+    """The person "Who is Sergei Lavrov?" (or "who was qaboos") asks about, as one of `texts` writes the name: the
+    question asks what that person is, not for a name. None for any other question, and for "who is" followed by
+    an office or a description ("the spokesman", "foreign minister", "Iran's …")."""
+    m = _WHO_IS.match(question)
+    if m is None:
+        return None
+    words = m.group("name").split()
+    lowered = [w.lower() for w in words]
+    if (
+        not 1 <= len(words) <= ASKED_NAME_WORDS
+        or lowered[0] in _NOT_NAMES
+        or any(w in TITLE_WORDS or w in _ROLE_QUALIFIERS or "'" in w or "’" in w for w in lowered)
+    ):
+        return None
+    pattern = re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, words)) + r"(?![\w-])", re.I)
+    for text in texts:
+        for found in pattern.finditer(text):
+            if all(w[:1].isupper() for w in found.group().split()):
+                return found.group()
+    return None
 
 
 def _paragraph(text: str, at: int) -> tuple[int, int]:

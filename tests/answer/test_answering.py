@@ -472,3 +472,24 @@ def test_an_answer_made_of_the_questions_own_words_is_no_answer(tmp_path):
     a = idx.answer(question)
     assert a.abstained and a.best_guess is None and a.citations == ()
     idx.close()
+
+
+def test_asked_who_someone_is_another_persons_name_is_no_answer(default_index):
+    # The reader's surest span is the man Lavrov sat down with.
+    question = "Who is Sergei Lavrov?"
+    passages = default_index.retrieve(question, k=answering.MORE_PASSAGES)
+    read = passages[: answering.passages_to_read(passages)]
+    spans = answering._read(default_index.reader, question, read)
+    assert "Amir-Abdollahian" in spans[0].text
+    a = default_index.answer(question)
+    shown = a.text or (a.best_guess.text if a.best_guess else "")
+    assert "Amir-Abdollahian" not in shown
+    assert not answering.names_someone_else(shown, "Sergei Lavrov") if shown else a.abstained
+
+
+def test_another_persons_name_is_told_from_an_office():
+    assert answering.names_someone_else("Paula Radcliffe", "Brigid Kosgei")
+    assert not answering.names_someone_else("Russian Foreign Minister", "Sergei Lavrov")
+    assert not answering.names_someone_else("Legislator", "Tanya Chan")
+    assert not answering.names_someone_else("the chief executive of Hong Kong", "Carrie Lam")
+    assert not answering.names_someone_else("Sergei Lavrov", "Lavrov")

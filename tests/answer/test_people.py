@@ -1,6 +1,14 @@
 """Who a passage means: people named before a pronoun or an office, and who speaks a quotation."""
 
-from qa.answer.people import asks_who_said, is_role, named_after, named_before, quote_speaker, resolve_pronoun
+from qa.answer.people import (
+    asked_person,
+    asks_who_said,
+    is_role,
+    named_after,
+    named_before,
+    quote_speaker,
+    resolve_pronoun,
+)
 
 
 def _speaker(text: str, quoted: str) -> str | None:
@@ -110,3 +118,16 @@ def test_asked_who_said_it_on_the_default_article_the_answer_is_the_speaker_not_
     assert "said ministry spokesman Saeed Khatibzadeh" in quotes and "the eastern axis is emerging" in quotes
     for c in shown.citations:
         assert default_index.document(c.doc_id).text[c.start : c.end] == c.quote
+
+
+def test_who_is_asks_about_a_person_the_text_names():
+    texts = ["Russian Foreign Minister Sergei Lavrov met ministry spokesman Saeed Khatibzadeh."]
+    assert asked_person("Who is Sergei Lavrov?", texts) == "Sergei Lavrov"
+    # Typed in lower case, the name is as the text writes it.
+    assert asked_person("who was khatibzadeh", texts) == "Khatibzadeh"
+    # An office or a description is asked for by name.
+    for question in ("Who is the spokesman?", "who is foreign minister", "Who is Lavrov's counterpart?"):
+        assert asked_person(question, texts) is None
+    # Other questions, and a name the text does not write as one.
+    assert asked_person("Who met Sergei Lavrov?", texts) is None
+    assert asked_person("Who is met?", texts) is None
