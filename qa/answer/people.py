@@ -144,13 +144,13 @@ def asks_who_said(question: str) -> bool:
     return wh_word(question) == "who" and _WHO_SAID.search(question) is not None
 
 
-_WHO_IS = re.compile(r"\W*who\s+(?:is|was)\s+(?P<name>[^?]+?)[\s?.!]*$", re.I)
-# Most words of a person's name asked about ("Who is Jean-Claude van Damme?").
+_WHO_IS = re.compile(r"\W*who(?:\s+(?:is|was)|['’]s)\s+(?P<name>[^?]+?)[\s?.!]*$", re.I)
+# Most words of a person's name asked about: given names and a surname.
 ASKED_NAME_WORDS = 4
 
 
 def asked_person(question: str, texts: Sequence[str]) -> str | None:
-    """The person "Who is Sergei Lavrov?" (or "who was qaboos") asks about, as one of `texts` writes the name: the
+    """The person "Who is Sergei Lavrov?" (or "who was qaboos", "who's lavrov") asks about, as one of `texts` writes the name: the
     question asks what that person is, not for a name. None for any other question, and for "who is" followed by
     an office or a description ("the spokesman", "foreign minister", "Iran's …")."""
     m = _WHO_IS.match(question)

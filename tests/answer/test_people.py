@@ -125,6 +125,7 @@ def test_who_is_asks_about_a_person_the_text_names():
     assert asked_person("Who is Sergei Lavrov?", texts) == "Sergei Lavrov"
     # Typed in lower case, the name is as the text writes it.
     assert asked_person("who was khatibzadeh", texts) == "Khatibzadeh"
+    assert asked_person("who's lavrov", texts) == "Lavrov"
     # An office or a description is asked for by name.
     for question in ("Who is the spokesman?", "who is foreign minister", "Who is Lavrov's counterpart?"):
         assert asked_person(question, texts) is None
