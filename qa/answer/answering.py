@@ -92,6 +92,8 @@ _JOB_TITLES = frozenset(
     "executive officer chief editor coach ambassador mayor president legislator lawmaker congressman congresswoman "
     "councillor councilor".split()
 )
+# Words that make a span an office rather than a name: titles and job titles.
+_OFFICE_WORDS = TITLE_WORDS | _JOB_TITLES
 _NAME_WORD = re.compile(r"[A-Z][\w'’.-]*")
 # Words after which capitalised words begin with a place or a body, not a person: "Senator from Vermont Bernie
 # Sanders", "President of the United States Joe Biden". There the fullest name is a given name and a surname.
@@ -538,8 +540,8 @@ def repeats_question(question: str, answer: str) -> bool:
     """Whether every word of `answer` is one the question holds as written (and the question offers no choice
     between them, as "Is it easier or harder…?" does): such an answer tells nothing the question did not. Words
     are compared whole, not by stem: "Islamism" answers "What is an Islamic revival movement?"."""
-    said = set(_lower_words(answer))
-    return bool(said) and said <= set(_lower_words(question)) and "or" not in _lower_words(question)
+    said, asked = set(_lower_words(answer)), set(_lower_words(question))
+    return bool(said) and said <= asked and "or" not in asked
 
 
 def names_someone_else(answer: str, person: str) -> bool:
@@ -549,7 +551,7 @@ def names_someone_else(answer: str, person: str) -> bool:
     if not words:
         return False
     lowered = {w.lower().strip(".,") for w in words}
-    return not lowered & (TITLE_WORDS | _JOB_TITLES) and not lowered & set(_lower_words(person))
+    return not lowered & _OFFICE_WORDS and not lowered & set(_lower_words(person))
 
 
 def _lower_words(text: str) -> list[str]:

@@ -150,9 +150,9 @@ ASKED_NAME_WORDS = 4
 
 
 def asked_person(question: str, texts: Sequence[str]) -> str | None:
-    """The person "Who is Sergei Lavrov?" (or "who was qaboos", "who's lavrov") asks about, as one of `texts` writes the name: the
-    question asks what that person is, not for a name. None for any other question, and for "who is" followed by
-    an office or a description ("the spokesman", "foreign minister", "Iran's …")."""
+    """The person "Who is Sergei Lavrov?" (or "who was qaboos", "who's lavrov") asks about, as one of `texts`
+    writes the name: the question asks what that person is, not for a name. None for any other question, and for
+    "who is" followed by an office or a description ("the spokesman", "foreign minister", "Iran's …")."""
     m = _WHO_IS.match(question)
     if m is None:
         return None
